@@ -1,0 +1,142 @@
+"""Epoch AI's model registry: ``notable_ai_models.csv`` and ``all_ai_models.csv`` (CC-BY-4.0).
+
+Handled drift (FORMATS.md section 2): the name column was ``System`` before 2024-12 and ``Model`` after;
+the accessibility vocabulary changed (mapped in transforms/data/epoch_accessibility.csv); column order and
+the country column's name vary; many cells hold embedded newlines, so only a real CSV parser is used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import requests
+
+from extractors.base import PROVENANCE_FIELDS, blank_to_none, provenance_arrays, require_columns, to_float
+from extractors.http import fetch_to_store
+from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.errors import ParseError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "epoch"
+HOMEPAGE = "https://epoch.ai/data/ai-models"
+LICENSE = "CC-BY-4.0"
+FILES = {"notable": "notable_ai_models.csv", "all": "all_ai_models.csv"}
+BASE_URL = "https://epoch.ai/data/"
+NAME_COLUMNS = ("Model", "System")
+REQUIRED = ("Organization", "Publication date", "Model accessibility")
+COUNTRY_COLUMNS = ("Country (from Organization)", "Country (of organization)")
+KEY = ("epoch_dataset", "model")
+
+SCHEMA = pa.schema(
+    [
+        pa.field("epoch_dataset", pa.string(), nullable=False),  # notable | all | large_scale
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("organization", pa.string()),
+        pa.field("publication_date", pa.date32()),
+        pa.field("domain", pa.string()),
+        pa.field("parameters", pa.float64()),
+        pa.field("training_compute_flop", pa.float64()),
+        pa.field("model_accessibility", pa.string()),
+        pa.field("country", pa.string()),
+        pa.field("frontier_model", pa.bool_()),  # only in notable files from 2024-12; null elsewhere
+        pa.field("link", pa.string()),
+        *PROVENANCE_FIELDS,
+    ]
+)
+
+
+def fetch(session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False) -> list[RawFile]:
+    return [
+        fetch_to_store(
+            session, store, source=SOURCE, snapshot_date=snapshot_date, file=name,
+            url=BASE_URL + name, params={"epoch_dataset": dataset}, refresh=refresh,
+        )
+        for dataset, name in FILES.items()
+    ]
+
+
+def dataset_of(meta: RawMeta) -> str:
+    if meta.params.get("epoch_dataset"):
+        return str(meta.params["epoch_dataset"])
+    for prefix in ("notable", "all", "large_scale"):
+        if meta.file.startswith(prefix):
+            return prefix
+    raise ParseError(f"{meta.file}: cannot tell which Epoch dataset this is (notable/all/large_scale)")
+
+
+def _first_present(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    return next((c for c in candidates if c in columns), None)
+
+
+def parse(raw: bytes, meta: RawMeta) -> pa.Table:
+    """One row per named model. Rows without a name are dropped; a repeated name keeps its newest row."""
+    header = next(csv.reader(io.StringIO(raw[: raw.find(b"\n") + 1].decode("utf-8-sig", "replace"))), [])
+    try:
+        csv_table = pacsv.read_csv(
+            io.BytesIO(raw),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            # Everything as text: Epoch mixes '405000000000.0', '3.8e+25' and '' in one column.
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=False, column_types=dict.fromkeys(header, pa.string())
+            ),
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ParseError(f"epoch file {meta.file} ({meta.url}) is not a readable CSV (truncated?): {exc}") from exc
+    columns = csv_table.column_names
+    name_col = _first_present(columns, NAME_COLUMNS)
+    if name_col is None:
+        require_columns(columns, ("Model",), meta)
+    require_columns(columns, REQUIRED, meta)
+    country_col = _first_present(columns, COUNTRY_COLUMNS)
+    records = csv_table.to_pylist()
+    dataset = dataset_of(meta)
+    rows: dict[str, dict] = {}
+    dropped_blank = 0
+    for rec in records:
+        model = blank_to_none(rec[name_col])
+        if model is None:
+            dropped_blank += 1
+            continue
+        published = blank_to_none(rec["Publication date"])
+        frontier = rec.get("Frontier model")
+        row = {
+            "epoch_dataset": dataset,
+            "model": model,
+            "organization": blank_to_none(rec["Organization"]),
+            "publication_date": published,
+            "domain": blank_to_none(rec.get("Domain")),
+            "parameters": to_float(rec.get("Parameters"), meta=meta, column="Parameters"),
+            "training_compute_flop": to_float(
+                rec.get("Training compute (FLOP)"), meta=meta, column="Training compute (FLOP)"
+            ),
+            "model_accessibility": blank_to_none(rec["Model accessibility"]),
+            "country": blank_to_none(rec.get(country_col)) if country_col else None,
+            "frontier_model": None if frontier is None else frontier.strip().lower() == "true",
+            "link": blank_to_none(rec.get("Link")),
+        }
+        previous = rows.get(model)
+        if previous is None or (published or "") > (previous["publication_date"] or ""):
+            rows[model] = row
+    if dropped_blank or len(rows) + dropped_blank != len(records):
+        log.info("%s: dropped %d unnamed rows, merged %d repeated names", meta.file, dropped_blank,
+                 len(records) - dropped_blank - len(rows))
+    if not rows:
+        raise ParseError(f"epoch file {meta.file} holds no model rows")
+    table = pa.Table.from_pylist(sorted(rows.values(), key=lambda r: r["model"]))
+    try:
+        table = table.set_column(
+            table.schema.get_field_index("publication_date"),
+            "publication_date",
+            table["publication_date"].cast(pa.string()).cast(pa.date32()),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ParseError(f"epoch file {meta.file}: 'Publication date' is not YYYY-MM-DD: {exc}") from exc
+    for name, array in provenance_arrays(meta, table.num_rows).items():
+        table = table.append_column(name, array)
+    return table.select(SCHEMA.names).cast(SCHEMA)

@@ -1,0 +1,167 @@
+"""LMArena leaderboards from the Hugging Face dataset ``lmarena-ai/leaderboard-dataset`` (CC-BY-4.0).
+
+Each config (board) holds two parquet files: ``latest`` (every category's newest leaderboard) and ``full``
+(every leaderboard ever published). The nightly run stores ``latest``; backfills store ``full`` once and slice
+it by ``leaderboard_publish_date``. See FORMATS.md section 9 for the dtype drift handled here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
+from huggingface_hub import hf_hub_url
+
+from extractors.base import PROVENANCE_FIELDS, provenance_arrays, require_columns
+from extractors.http import fetch_to_store
+from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.errors import ParseError
+
+SOURCE = "lmarena"
+REPO_ID = "lmarena-ai/leaderboard-dataset"
+HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
+LICENSE = "CC-BY-4.0"
+REVISION_URL = f"https://huggingface.co/api/datasets/{REPO_ID}/revision/main"
+ROWS_API_URL = "https://datasets-server.huggingface.co/rows"  # 100 rows a page; used by `opengap parse` users
+BOARDS = ("text", "text_style_control")
+SPLITS = ("latest", "full")
+
+REQUIRED = ("model_name", "organization", "license", "rating", "rank", "category", "leaderboard_publish_date")
+OPTIONAL_FLOATS = ("rating_lower", "rating_upper", "variance", "vote_count")
+KEY = ("board", "category", "leaderboard_publish_date", "model_name")
+
+SCHEMA = pa.schema(
+    [
+        pa.field("board", pa.string(), nullable=False),
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("leaderboard_publish_date", pa.date32(), nullable=False),
+        pa.field("model_name", pa.string(), nullable=False),
+        pa.field("organization", pa.string()),
+        pa.field("license", pa.string()),
+        pa.field("rating", pa.float64(), nullable=False),
+        pa.field("rating_lower", pa.float64()),
+        pa.field("rating_upper", pa.float64()),
+        pa.field("variance", pa.float64()),
+        pa.field("vote_count", pa.int64()),
+        pa.field("rank", pa.int64(), nullable=False),
+        *PROVENANCE_FIELDS,
+    ]
+)
+
+
+def raw_file_name(board: str, split: str) -> str:
+    return f"{board}.{split}.parquet"
+
+
+def fetch(
+    session: requests.Session,
+    store: RawStore,
+    snapshot_date: str,
+    *,
+    split: str = "latest",
+    boards: tuple[str, ...] = BOARDS,
+    refresh: bool = False,
+) -> list[RawFile]:
+    """Store the dataset's current revision, then each board's parquet pinned to that revision."""
+    revision = fetch_to_store(
+        session, store, source=SOURCE, snapshot_date=snapshot_date, file="revision.json",
+        url=REVISION_URL, refresh=refresh,
+    )
+    try:
+        sha = json.loads(revision.content)["sha"]
+    except (ValueError, KeyError) as exc:
+        raise ParseError(f"{REVISION_URL} returned no 'sha'; the Hub API changed or the answer is an error") from exc
+    files = [revision]
+    for board in boards:
+        url = hf_hub_url(REPO_ID, f"{board}/{split}-00000-of-00001.parquet", repo_type="dataset", revision=sha)
+        files.append(
+            fetch_to_store(
+                session, store, source=SOURCE, snapshot_date=snapshot_date, file=raw_file_name(board, split),
+                url=url, params={"config": board, "split": split, "revision": sha}, refresh=refresh,
+            )
+        )
+    return files
+
+
+def is_leaderboard_file(meta: RawMeta) -> bool:
+    """Revision and other bookkeeping responses sit beside the data; only these hold leaderboard rows."""
+    return meta.file != "revision.json"
+
+
+def _read_rows(raw: bytes, meta: RawMeta) -> pd.DataFrame:
+    """Accept the three forms rows come in: parquet, a datasets-server /rows page, a JSON array of rows."""
+    where = f"{SOURCE} file {meta.file} ({meta.url})"
+    if raw[:4] == b"PAR1":
+        try:
+            return pq.read_table(io.BytesIO(raw)).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise ParseError(f"{where} is not a readable parquet file (truncated download?): {exc}") from exc
+    try:
+        doc: Any = json.loads(raw)
+    except ValueError as exc:
+        raise ParseError(f"{where} is neither parquet nor JSON (truncated?): {exc}") from exc
+    if isinstance(doc, dict) and "rows" in doc:  # datasets-server page
+        if any(r.get("truncated_cells") for r in doc["rows"]):
+            raise ParseError(f"{where}: the datasets-server truncated some cells; fetch the parquet instead")
+        records = [r["row"] for r in doc["rows"]]
+    elif isinstance(doc, list):
+        records = doc
+    else:
+        raise ParseError(f"{where}: JSON is neither a /rows page nor an array of rows")
+    return pd.DataFrame.from_records(records)
+
+
+def _board(meta: RawMeta) -> str:
+    return str(meta.params.get("config") or meta.file.split(".", 1)[0])
+
+
+def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
+    """``rank`` and ``vote_count`` are float64 in some configs and int64 in others: read as float, cast."""
+    values = pd.to_numeric(series, errors="coerce").astype("Float64")
+    if (values.notna() & (values != values.round())).any():
+        raise ParseError(f"{SOURCE} file {meta.file}: column {column!r} holds non-integral values")
+    return values.astype("Int64")
+
+
+def parse(raw: bytes, meta: RawMeta) -> pa.Table:
+    """Rows of one board file, typed to SCHEMA. Unknown columns are ignored; duplicates keep the best rank."""
+    df = _read_rows(raw, meta)
+    require_columns(df.columns, REQUIRED, meta)
+    for col in OPTIONAL_FLOATS:
+        if col not in df.columns:
+            df[col] = None
+    try:
+        publish = pd.to_datetime(df["leaderboard_publish_date"], format="%Y-%m-%d").dt.date
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"{SOURCE} file {meta.file}: leaderboard_publish_date is not YYYY-MM-DD: {exc}") from exc
+    out = pd.DataFrame(
+        {
+            "board": _board(meta),
+            "category": df["category"].astype(str),
+            "leaderboard_publish_date": publish,
+            "model_name": df["model_name"].astype(str),
+            # Empty organization/licence strings mean "not filled in", never a real value.
+            "organization": df["organization"].replace("", None),
+            "license": df["license"].replace("", None),
+            "rating": pd.to_numeric(df["rating"], errors="raise").astype(float),
+            "rating_lower": pd.to_numeric(df["rating_lower"]).astype(float),
+            "rating_upper": pd.to_numeric(df["rating_upper"]).astype(float),
+            "variance": pd.to_numeric(df["variance"]).astype(float),
+            "vote_count": _as_int(df["vote_count"], "vote_count", meta),
+            "rank": _as_int(df["rank"], "rank", meta),
+        }
+    )
+    if out["rank"].isna().any() or out["rating"].isna().any():
+        raise ParseError(f"{SOURCE} file {meta.file}: some rows have no rank or rating")
+    # FORMATS.md: webdev lists one model twice on one leaderboard; keep its best-ranked row.
+    out = out.sort_values([*KEY, "rank"], kind="stable").drop_duplicates(list(KEY), keep="first")
+    out = out.sort_values(["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable")
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    for name, array in provenance_arrays(meta, table.num_rows).items():
+        table = table.append_column(name, array)
+    return table.select(SCHEMA.names).cast(SCHEMA)

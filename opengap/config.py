@@ -1,0 +1,56 @@
+"""Settings from the environment. Nothing here is a secret; API keys are read where they are used."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from opengap import __version__
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ARCHIVE = REPO_ROOT / "fixtures" / "archive"
+DEFAULT_CONTACT = "opengap@users.noreply.github.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    contact_email: str
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def user_agent(self) -> str:
+        # Sources (SEC, Hugging Face) ask bots to identify themselves with a way to reach a human.
+        return f"opengap/{__version__} (+https://github.com/opengap/opengap; {self.contact_email})"
+
+
+def load_settings(data_dir: str | Path | None = None) -> Settings:
+    """Settings from OPENGAP_DATA_DIR and OPENGAP_CONTACT_EMAIL, with an explicit data_dir winning."""
+    chosen = data_dir or os.environ.get("OPENGAP_DATA_DIR") or "data"
+    return Settings(
+        data_dir=Path(chosen).expanduser().resolve(),
+        contact_email=os.environ.get("OPENGAP_CONTACT_EMAIL", DEFAULT_CONTACT),
+    )
+
+
+@cache
+def code_version() -> str:
+    """The package version plus the git commit it runs from (marked -dirty when edited)."""
+    try:
+        sha = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = "unknown"
+    return f"{__version__}+{sha}"
