@@ -1,0 +1,134 @@
+"""Run the file-based Great Expectations suites on a snapshot's tables.
+
+Severity decides what a failure does: ``critical`` blocks publishing (the snapshot is quarantined),
+``warning`` ships and is recorded in the manifest. Data Docs (HTML) are built into the folder given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import opengap  # noqa: F401  (sets GX_ANALYTICS_ENABLED before great_expectations is imported)
+import great_expectations as gx  # noqa: I001
+import pandas as pd
+import pyarrow as pa
+from great_expectations.core import ExpectationSuite
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+from opengap.errors import OpengapError
+
+log = logging.getLogger(__name__)
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+BLOCKING = "critical"
+
+
+@dataclass
+class Failure:
+    table: str
+    expectation: str
+    column: str | None
+    severity: str
+    why: str
+    observed: Any = None
+    unexpected_count: int | None = None
+
+
+@dataclass
+class ValidationReport:
+    success: bool  # no blocking failure
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)  # evaluated / failed per table
+    blocking: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    docs_index: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        status = "passed" if self.success else "FAILED"
+        return f"{status}: {len(self.blocking)} blocking failure(s), {len(self.warnings)} warning(s)"
+
+
+def load_suite(table: str) -> dict[str, Any]:
+    path = SUITES_DIR / f"{table}.json"
+    if not path.is_file():
+        raise OpengapError(f"no expectation suite for table {table!r} at {path}")
+    return json.loads(path.read_text())
+
+
+def _context(docs_dir: Path | None) -> Any:
+    sites = {}
+    if docs_dir is not None:
+        sites["snapshot"] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _json_safe(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -> ValidationReport:
+    """Validate each table against ``suites/<table>.json``; every published table must have a suite."""
+    ctx = _context(docs_dir)
+    source = ctx.data_sources.add_pandas("snapshot")
+    report = ValidationReport(success=True)
+    for name in sorted(tables):
+        suite = ctx.suites.add(ExpectationSuite(**load_suite(name)))
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["snapshot"])] if docs_dir else []
+        checkpoint = ctx.checkpoints.add(
+            gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[definition], actions=actions,
+                          result_format={"result_format": "SUMMARY"})
+        )
+        frame: pd.DataFrame = tables[name].to_pandas()
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        failed = 0
+        for run in result.run_results.values():
+            for res in run.results:
+                if res.success:
+                    continue
+                failed += 1
+                cfg = res.expectation_config
+                severity = str(getattr(cfg.severity, "value", cfg.severity))
+                failure = Failure(
+                    table=name,
+                    expectation=cfg.type,
+                    column=cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])) or None,
+                    severity=severity,
+                    why=(cfg.meta or {}).get("why", ""),
+                    observed=_json_safe(res.result.get("observed_value")),
+                    unexpected_count=res.result.get("unexpected_count"),
+                )
+                (report.blocking if severity == BLOCKING else report.warnings).append(failure)
+                if res.exception_info and res.exception_info.get("raised_exception"):
+                    log.error("expectation %s on %s raised: %s", cfg.type, name,
+                              res.exception_info.get("exception_message"))
+        report.tables[name] = {"evaluated": len(suite.expectations), "failed": failed}
+    report.success = not report.blocking
+    if docs_dir is not None and (docs_dir / "index.html").is_file():
+        report.docs_index = str(docs_dir / "index.html")
+    return report

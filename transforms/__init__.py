@@ -1,0 +1,1 @@
+"""Pure transforms: normalize source rows, resolve model identities, tag openness, compute marts."""

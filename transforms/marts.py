@@ -1,0 +1,58 @@
+"""Marts: the answers users come for, computed from the tagged leaderboard rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+HEADLINE_CATEGORY = "overall"
+GAP_KEY = ["board", "category", "leaderboard_publish_date"]
+
+
+def _best(board: pd.DataFrame, openness: str) -> pd.Series | None:
+    rows = board[board["openness"] == openness]
+    return None if rows.empty else rows.sort_values(["rank", "rating"], ascending=[True, False], kind="stable").iloc[0]
+
+
+def _share(top: pd.DataFrame, value: str | None) -> float | None:
+    if top.empty:
+        return None
+    hits = top["openness"].isna() if value is None else top["openness"].eq(value)
+    return float(hits.sum()) / len(top)
+
+
+def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
+    """Per board and leaderboard (``overall`` category): best open vs best closed model, their ratings and CIs,
+    the rating gap (closed minus open; negative when open leads), open share of the top 10 and 20 by the
+    source's rank, the share of the top 20 whose openness is unknown, and the best open rank."""
+    records = []
+    headline = scores[scores["category"] == HEADLINE_CATEGORY]
+    for (board, category, published), rows in headline.groupby(GAP_KEY, sort=True):
+        best_open, best_closed = _best(rows, "open"), _best(rows, "closed")
+        record = {
+            "board": board,
+            "category": category,
+            "leaderboard_publish_date": published,
+            "publish_age_days": (snapshot_date - published).days,
+            "n_models": len(rows),
+        }
+        for side, best in (("open", best_open), ("closed", best_closed)):
+            record[f"best_{side}_model"] = None if best is None else best["model_name"]
+            record[f"best_{side}_model_key"] = None if best is None else best["model_key"]
+            record[f"best_{side}_rank"] = None if best is None else int(best["rank"])
+            for col in ("rating", "rating_lower", "rating_upper"):
+                record[f"best_{side}_{col}"] = None if best is None else best[col]
+        both = best_open is not None and best_closed is not None
+        record["score_gap"] = best_closed["rating"] - best_open["rating"] if both else None
+        # Overlapping 95% intervals: the leaderboard cannot tell the two apart. Null when a CI is missing.
+        cis = both and pd.notna([best_open["rating_upper"], best_closed["rating_lower"]]).all()
+        record["gap_within_ci"] = bool(best_open["rating_upper"] >= best_closed["rating_lower"]) if cis else None
+        top10, top20 = rows[rows["rank"] <= 10], rows[rows["rank"] <= 20]
+        record["open_share_top10"] = _share(top10, "open")
+        record["open_share_top20"] = _share(top20, "open")
+        record["unknown_share_top20"] = _share(top20, None)
+        for col in ("source", "source_url", "retrieved_at", "raw_sha256"):
+            record[col] = rows[col].iloc[0]
+        records.append(record)
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,77 @@
+"""Model and organization identities.
+
+``model_key`` is the source's model name in a canonical spelling (lowercase, runs of other characters as
+``-``), so it is stable across snapshots. Linking a leaderboard name to an Epoch AI registry entry is
+deterministic: a curated alias first, then equal ``match_key`` (the key with dots as dashes and trailing
+packaging suffixes such as ``-instruct`` or a ``-YYYYMMDD`` date removed). Four-digit version suffixes like
+``-0724`` are kept on purpose: ``deepseek-coder-v2-0724`` is an API-only version of an open family.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pandas as pd
+
+from transforms.curated import read_rows
+
+_NON_KEY = re.compile(r"[^a-z0-9.]+")
+_SUFFIXES = re.compile(r"-(instruct|chat|it|bf16|fp8|\d{4}-\d{2}-\d{2}|\d{8})$")
+
+
+def model_key(name: str) -> str:
+    return _NON_KEY.sub("-", name.lower()).strip("-")
+
+
+def match_key(name: str) -> str:
+    key = model_key(name).replace(".", "-")
+    while True:
+        shorter = _SUFFIXES.sub("", key)
+        if shorter == key:
+            return key
+        key = shorter
+
+
+@cache
+def _org_aliases() -> dict[str, str]:
+    return {r["organization_raw"]: r["org_key"] for r in read_rows("org_aliases.csv", ("organization_raw", "org_key", "reason"))}
+
+
+def org_key(organization: str | None) -> str | None:
+    if not organization:
+        return None
+    return _org_aliases().get(organization) or model_key(organization)
+
+
+@cache
+def _aliases() -> dict[tuple[str, str], str]:
+    rows = read_rows("model_aliases.csv", ("source", "source_name", "epoch_model", "reason"))
+    return {(r["source"], r["source_name"]): r["epoch_model"] for r in rows}
+
+
+def epoch_index(epoch: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Epoch rows by exact name and by match_key; a name in both files resolves to its ``notable`` row."""
+    if epoch.empty:
+        return {}, {}
+    ordered = epoch.assign(_notable=epoch["epoch_dataset"].eq("notable")).sort_values(
+        ["_notable", "publication_date", "model"], ascending=[False, False, True], kind="stable", na_position="last"
+    )
+    by_name: dict[str, pd.Series] = {}
+    by_key: dict[str, pd.Series] = {}
+    for _, row in ordered.iterrows():
+        by_name.setdefault(row["model"], row)
+        by_key.setdefault(match_key(row["model"]), row)
+    return by_name, by_key
+
+
+def link_to_epoch(
+    source: str, name: str, index: tuple[dict[str, pd.Series], dict[str, pd.Series]]
+) -> tuple[pd.Series | None, str]:
+    """The Epoch row for a source's model name and how it was found: ``alias``, ``name`` or ``none``."""
+    by_name, by_key = index
+    alias = _aliases().get((source, name))
+    if alias is not None and alias in by_name:
+        return by_name[alias], "alias"
+    row = by_key.get(match_key(name))
+    return (row, "name") if row is not None else (None, "none")

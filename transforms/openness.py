@@ -1,0 +1,146 @@
+"""One openness taxonomy for the whole project.
+
+Tiers, from most to least open: three open-weights tiers (unrestricted, restricted, non-commercial), then
+``api_access``, ``hosted_no_api``, ``unreleased`` (closed) and ``unknown``. The binary ``openness`` is
+``open`` for the open-weights tiers, ``closed`` for the other three, and null for ``unknown``.
+
+Precedence when sources disagree (first that knows wins): a curated override with its reason, Epoch AI's
+``Model accessibility`` for the matched registry entry, then the leaderboard's licence string.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+from opengap.errors import OpengapError
+from transforms.curated import data_fingerprint, read_rows
+
+log = logging.getLogger(__name__)
+
+OPEN_TIERS = ("open_weights_unrestricted", "open_weights_restricted", "open_weights_noncommercial")
+CLOSED_TIERS = ("api_access", "hosted_no_api", "unreleased")
+UNKNOWN = "unknown"
+TIERS = (*OPEN_TIERS, *CLOSED_TIERS, UNKNOWN)
+OPENNESS_VALUES = ("open", "closed")
+
+# Bump the leading number when the precedence or the tier definitions change; the suffix follows the
+# curated data files, so an edited licence mapping or override yields a new version too.
+RULE_GENERATION = 1
+
+# Names of the evidence that decided a tier (``openness_source``).
+BY_OVERRIDE = "curated_override"
+BY_EPOCH = "epoch_accessibility"
+BY_LICENCE = "lmarena_license"
+BY_NOTHING = "none"
+
+
+def rule_version() -> str:
+    return f"{RULE_GENERATION}.{data_fingerprint()}"
+
+
+def openness_of(tier: str) -> str | None:
+    if tier in OPEN_TIERS:
+        return "open"
+    if tier in CLOSED_TIERS:
+        return "closed"
+    return None
+
+
+def _check_tier(tier: str, where: str) -> str:
+    if tier not in TIERS:
+        raise OpengapError(f"{where}: unknown tier {tier!r}; allowed: {', '.join(TIERS)}")
+    return tier
+
+
+@dataclass(frozen=True)
+class Licence:
+    raw: str | None
+    license_id: str
+    tier: str
+
+
+@cache
+def _licences() -> dict[str, Licence]:
+    rows = read_rows("licences.csv", ("license_raw", "license_id", "tier", "reason"))
+    return {
+        r["license_raw"]: Licence(r["license_raw"], r["license_id"], _check_tier(r["tier"], "licences.csv"))
+        for r in rows
+    }
+
+
+def _text(value: object) -> str | None:
+    """Pandas hands missing strings over as None, NaN or NA; all of them mean 'no value'."""
+    return value if isinstance(value, str) and value else None
+
+
+def licence(raw: str | None) -> Licence:
+    """Canonical id and tier of a leaderboard licence string; an unlisted string is ``unknown`` (and logged)."""
+    raw = _text(raw)
+    key = raw or ""
+    found = _licences().get(key)
+    if found is None:
+        log.warning("licence string %r is not in transforms/data/licences.csv; treating it as unknown", key)
+        return Licence(raw, "unlisted", UNKNOWN)
+    return found
+
+
+@cache
+def _epoch_tiers() -> dict[str, str]:
+    rows = read_rows("epoch_accessibility.csv", ("model_accessibility", "tier", "reason"))
+    return {r["model_accessibility"]: _check_tier(r["tier"], "epoch_accessibility.csv") for r in rows}
+
+
+def epoch_tier(accessibility: str | None) -> str:
+    """Tier for Epoch's ``Model accessibility`` (old and new vocabularies); blank or unseen is ``unknown``."""
+    accessibility = _text(accessibility)
+    if accessibility is None:
+        return UNKNOWN
+    tier = _epoch_tiers().get(accessibility)
+    if tier is None:
+        log.warning("Epoch accessibility %r is not in epoch_accessibility.csv; treating it as unknown", accessibility)
+        return UNKNOWN
+    return tier
+
+
+@dataclass(frozen=True)
+class Override:
+    tier: str
+    reason: str
+
+
+@cache
+def overrides() -> dict[str, Override]:
+    rows = read_rows("openness_overrides.csv", ("model_key", "tier", "reason", "source_url"))
+    return {
+        r["model_key"]: Override(_check_tier(r["tier"], "openness_overrides.csv"), r["reason"]) for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class Decision:
+    tier: str
+    openness: str | None
+    source: str
+    evidence: str
+
+
+def decide(model_key: str, *, epoch_accessibility: str | None, licence_raw: str | None) -> Decision:
+    """Apply the precedence to the evidence for one model, keeping every piece of evidence in ``evidence``."""
+    epoch_accessibility, licence_raw = _text(epoch_accessibility), _text(licence_raw)
+    evidence = []
+    override = overrides().get(model_key)
+    if override:
+        evidence.append(f"override={override.tier}")
+    if epoch_accessibility:
+        evidence.append(f"epoch={epoch_accessibility}")
+    if licence_raw:
+        evidence.append(f"lmarena_license={licence_raw}")
+    candidates = [
+        (BY_OVERRIDE, override.tier if override else UNKNOWN),
+        (BY_EPOCH, epoch_tier(epoch_accessibility)),
+        (BY_LICENCE, licence(licence_raw).tier),
+    ]
+    source, tier = next(((s, t) for s, t in candidates if t != UNKNOWN), (BY_NOTHING, UNKNOWN))
+    return Decision(tier, openness_of(tier), source, "; ".join(evidence))

@@ -1,0 +1,1 @@
+"""Published tables: schemas, deterministic Parquet, atomic snapshot publishing, the DuckDB catalog."""
