@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import opengap  # noqa: F401  (sets GX_ANALYTICS_ENABLED before great_expectations is imported)
-import great_expectations as gx  # noqa: I001
+import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
 from great_expectations.core import ExpectationSuite
@@ -23,6 +22,7 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
+import opengap  # noqa: F401  (sets GX_ANALYTICS_ENABLED before great_expectations is imported)
 from opengap.errors import OpengapError
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,12 @@ def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -
         definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
         actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["snapshot"])] if docs_dir else []
         checkpoint = ctx.checkpoints.add(
-            gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[definition], actions=actions,
-                          result_format={"result_format": "SUMMARY"})
+            gx.Checkpoint(
+                name=f"{name}_checkpoint",
+                validation_definitions=[definition],
+                actions=actions,
+                result_format={"result_format": "SUMMARY"},
+            )
         )
         frame: pd.DataFrame = tables[name].to_pandas()
         result = checkpoint.run(batch_parameters={"dataframe": frame})
@@ -125,8 +129,12 @@ def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -
                 )
                 (report.blocking if severity == BLOCKING else report.warnings).append(failure)
                 if res.exception_info and res.exception_info.get("raised_exception"):
-                    log.error("expectation %s on %s raised: %s", cfg.type, name,
-                              res.exception_info.get("exception_message"))
+                    log.error(
+                        "expectation %s on %s raised: %s",
+                        cfg.type,
+                        name,
+                        res.exception_info.get("exception_message"),
+                    )
         report.tables[name] = {"evaluated": len(suite.expectations), "failed": failed}
     report.success = not report.blocking
     if docs_dir is not None and (docs_dir / "index.html").is_file():

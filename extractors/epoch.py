@@ -53,8 +53,14 @@ SCHEMA = pa.schema(
 def fetch(session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False) -> list[RawFile]:
     return [
         fetch_to_store(
-            session, store, source=SOURCE, snapshot_date=snapshot_date, file=name,
-            url=BASE_URL + name, params={"epoch_dataset": dataset}, refresh=refresh,
+            session,
+            store,
+            source=SOURCE,
+            snapshot_date=snapshot_date,
+            file=name,
+            url=BASE_URL + name,
+            params={"epoch_dataset": dataset},
+            refresh=refresh,
         )
         for dataset, name in FILES.items()
     ]
@@ -63,9 +69,9 @@ def fetch(session: requests.Session, store: RawStore, snapshot_date: str, *, ref
 def dataset_of(meta: RawMeta) -> str:
     if meta.params.get("epoch_dataset"):
         return str(meta.params["epoch_dataset"])
-    for prefix in ("notable", "all", "large_scale"):
-        if meta.file.startswith(prefix):
-            return prefix
+    for dataset in ("notable", "large_scale", "all"):
+        if dataset in meta.file:
+            return dataset
     raise ParseError(f"{meta.file}: cannot tell which Epoch dataset this is (notable/all/large_scale)")
 
 
@@ -124,8 +130,12 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         if previous is None or (published or "") > (previous["publication_date"] or ""):
             rows[model] = row
     if dropped_blank or len(rows) + dropped_blank != len(records):
-        log.info("%s: dropped %d unnamed rows, merged %d repeated names", meta.file, dropped_blank,
-                 len(records) - dropped_blank - len(rows))
+        log.info(
+            "%s: dropped %d unnamed rows, merged %d repeated names",
+            meta.file,
+            dropped_blank,
+            len(records) - dropped_blank - len(rows),
+        )
     if not rows:
         raise ParseError(f"epoch file {meta.file} holds no model rows")
     table = pa.Table.from_pylist(sorted(rows.values(), key=lambda r: r["model"]))

@@ -28,7 +28,33 @@ HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "CC-BY-4.0"
 REVISION_URL = f"https://huggingface.co/api/datasets/{REPO_ID}/revision/main"
 ROWS_API_URL = "https://datasets-server.huggingface.co/rows"  # 100 rows a page; used by `opengap parse` users
-BOARDS = ("text", "text_style_control")
+BOARDS = ("text", "text_style_control")  # what the nightly run stores
+# Every config folder in the dataset (FORMATS.md §9), longest first so file names match the right one.
+CONFIGS = tuple(
+    sorted(
+        (
+            "agent",
+            "document",
+            "document_style_control",
+            "image_edit",
+            "image_to_video",
+            "search",
+            "search_factuality",
+            "search_style_control",
+            "text",
+            "text_factuality",
+            "text_style_control",
+            "text_to_image",
+            "text_to_video",
+            "video_edit",
+            "vision",
+            "vision_style_control",
+            "webdev",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 SPLITS = ("latest", "full")
 
 REQUIRED = ("model_name", "organization", "license", "rating", "rank", "category", "leaderboard_publish_date")
@@ -69,8 +95,13 @@ def fetch(
 ) -> list[RawFile]:
     """Store the dataset's current revision, then each board's parquet pinned to that revision."""
     revision = fetch_to_store(
-        session, store, source=SOURCE, snapshot_date=snapshot_date, file="revision.json",
-        url=REVISION_URL, refresh=refresh,
+        session,
+        store,
+        source=SOURCE,
+        snapshot_date=snapshot_date,
+        file="revision.json",
+        url=REVISION_URL,
+        refresh=refresh,
     )
     try:
         sha = json.loads(revision.content)["sha"]
@@ -81,8 +112,14 @@ def fetch(
         url = hf_hub_url(REPO_ID, f"{board}/{split}-00000-of-00001.parquet", repo_type="dataset", revision=sha)
         files.append(
             fetch_to_store(
-                session, store, source=SOURCE, snapshot_date=snapshot_date, file=raw_file_name(board, split),
-                url=url, params={"config": board, "split": split, "revision": sha}, refresh=refresh,
+                session,
+                store,
+                source=SOURCE,
+                snapshot_date=snapshot_date,
+                file=raw_file_name(board, split),
+                url=url,
+                params={"config": board, "split": split, "revision": sha},
+                refresh=refresh,
             )
         )
     return files
@@ -116,8 +153,14 @@ def _read_rows(raw: bytes, meta: RawMeta) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def _board(meta: RawMeta) -> str:
-    return str(meta.params.get("config") or meta.file.split(".", 1)[0])
+def board_of(meta: RawMeta) -> str:
+    """The config (board) a file holds: from its metadata, else the first config name in its file name."""
+    if meta.params.get("config"):
+        return str(meta.params["config"])
+    found = next((c for c in CONFIGS if c in meta.file), None)
+    if found is None:
+        raise ParseError(f"{meta.file}: cannot tell which LMArena board it holds; pass --board (e.g. text)")
+    return found
 
 
 def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
@@ -141,7 +184,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         raise ParseError(f"{SOURCE} file {meta.file}: leaderboard_publish_date is not YYYY-MM-DD: {exc}") from exc
     out = pd.DataFrame(
         {
-            "board": _board(meta),
+            "board": board_of(meta),
             "category": df["category"].astype(str),
             "leaderboard_publish_date": publish,
             "model_name": df["model_name"].astype(str),

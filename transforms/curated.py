@@ -13,7 +13,13 @@ from pathlib import Path
 from opengap.errors import OpengapError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FILES = ("licences.csv", "epoch_accessibility.csv", "openness_overrides.csv", "model_aliases.csv", "org_aliases.csv")
+FILES = (
+    "licences.csv",
+    "epoch_accessibility.csv",
+    "openness_overrides.csv",
+    "model_aliases.csv",
+    "org_aliases.csv",
+)
 
 
 def read_rows(name: str, required: tuple[str, ...]) -> list[dict[str, str]]:

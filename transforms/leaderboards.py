@@ -70,8 +70,16 @@ def build_models(history: pd.DataFrame, snapshot: pd.DataFrame, epoch: pd.DataFr
 
 def tag_scores(snapshot: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     """Leaderboard rows with the model's key, organization key, licence id and openness decision."""
-    cols = ["model_name", "model_key", "org_key", "license_id", "openness_tier", "openness", "openness_source",
-            "openness_rule_version"]
+    cols = [
+        "model_name",
+        "model_key",
+        "org_key",
+        "license_id",
+        "openness_tier",
+        "openness",
+        "openness_source",
+        "openness_rule_version",
+    ]
     tagged = snapshot.merge(models[cols], on="model_name", how="left", validate="many_to_one")
     return tagged.sort_values(
         ["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable"
@@ -98,10 +106,14 @@ def tag_epoch(epoch: pd.DataFrame) -> pd.DataFrame:
         openness.decide(k, epoch_accessibility=a, licence_raw=None)
         for k, a in zip(keys, epoch["model_accessibility"], strict=True)
     ]
-    return epoch.assign(
-        model_key=keys,
-        openness_tier=[d.tier for d in decisions],
-        openness=[d.openness for d in decisions],
-        openness_source=[d.source for d in decisions],
-        openness_rule_version=openness.rule_version(),
-    ).sort_values(["epoch_dataset", "model"], kind="stable").reset_index(drop=True)
+    return (
+        epoch.assign(
+            model_key=keys,
+            openness_tier=[d.tier for d in decisions],
+            openness=[d.openness for d in decisions],
+            openness_source=[d.source for d in decisions],
+            openness_rule_version=openness.rule_version(),
+        )
+        .sort_values(["epoch_dataset", "model"], kind="stable")
+        .reset_index(drop=True)
+    )

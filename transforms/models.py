@@ -35,7 +35,10 @@ def match_key(name: str) -> str:
 
 @cache
 def _org_aliases() -> dict[str, str]:
-    return {r["organization_raw"]: r["org_key"] for r in read_rows("org_aliases.csv", ("organization_raw", "org_key", "reason"))}
+    return {
+        r["organization_raw"]: r["org_key"]
+        for r in read_rows("org_aliases.csv", ("organization_raw", "org_key", "reason"))
+    }
 
 
 def org_key(organization: str | None) -> str | None:
@@ -55,7 +58,10 @@ def epoch_index(epoch: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd
     if epoch.empty:
         return {}, {}
     ordered = epoch.assign(_notable=epoch["epoch_dataset"].eq("notable")).sort_values(
-        ["_notable", "publication_date", "model"], ascending=[False, False, True], kind="stable", na_position="last"
+        ["_notable", "publication_date", "model"],
+        ascending=[False, False, True],
+        kind="stable",
+        na_position="last",
     )
     by_name: dict[str, pd.Series] = {}
     by_key: dict[str, pd.Series] = {}

@@ -113,9 +113,7 @@ class Override:
 @cache
 def overrides() -> dict[str, Override]:
     rows = read_rows("openness_overrides.csv", ("model_key", "tier", "reason", "source_url"))
-    return {
-        r["model_key"]: Override(_check_tier(r["tier"], "openness_overrides.csv"), r["reason"]) for r in rows
-    }
+    return {r["model_key"]: Override(_check_tier(r["tier"], "openness_overrides.csv"), r["reason"]) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import pyarrow as pa
 
 from extractors import epoch, lmarena
@@ -29,6 +30,13 @@ class TableSpec:
     schema: pa.Schema
     key: tuple[str, ...]
     description: str
+
+    def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
+        """Cast a DataFrame to the declared schema (column order included); a mismatch fails here."""
+        missing = [n for n in self.schema.names if n not in frame.columns]
+        if missing:
+            raise ValueError(f"table {self.name} is missing column(s) {', '.join(missing)}")
+        return pa.Table.from_pandas(frame[self.schema.names], schema=self.schema, preserve_index=False)
 
 
 LEADERBOARD_SCORES = TableSpec(
@@ -118,14 +126,4 @@ OPEN_CLOSED_GAP = TableSpec(
     "Per leaderboard (overall category): best open vs best closed model, the gap, open share of the top 10/20.",
 )
 
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec for spec in (LEADERBOARD_SCORES, MODELS, EPOCH_MODELS, OPEN_CLOSED_GAP)
-}
-
-
-def to_arrow(spec: TableSpec, frame) -> pa.Table:  # noqa: ANN001 - a pandas DataFrame
-    """Cast a DataFrame to the table's declared schema (column order included); a mismatch fails here."""
-    missing = [n for n in spec.schema.names if n not in frame.columns]
-    if missing:
-        raise ValueError(f"table {spec.name} is missing column(s) {', '.join(missing)}")
-    return pa.Table.from_pandas(frame[spec.schema.names], schema=spec.schema, preserve_index=False)
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (LEADERBOARD_SCORES, MODELS, EPOCH_MODELS, OPEN_CLOSED_GAP)}

@@ -1,0 +1,237 @@
+"""The `opengap` command line: run the nightly flow, parse one raw file, inspect and re-validate snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from opengap.config import DEFAULT_ARCHIVE, load_settings
+from opengap.errors import OpengapError
+
+app = typer.Typer(
+    help="opengap: the open-weight vs closed AI model record.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+DEBUG = {"on": False}
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option(help="Show full tracebacks on errors.")] = False) -> None:
+    DEBUG["on"] = debug
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def fail(exc: BaseException) -> None:
+    """One clear line and a non-zero exit; the traceback only with --debug."""
+    if DEBUG["on"]:
+        raise exc
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _quiet_prefect() -> None:
+    # The flow's own log lines are the progress report; Prefect's server chatter is not.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if not DEBUG["on"] else "INFO")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def print_summary(data_dir: Path, snapshot_date: str | None = None) -> None:
+    """Tables, rows, validation, where the files are, and the headline gap, for one published snapshot."""
+    from warehouse.layout import Layout
+    from warehouse.publish import load_manifest, read_latest
+
+    layout = Layout(data_dir)
+    manifest = load_manifest(layout, snapshot_date)
+    latest = read_latest(layout)
+    validation = manifest["validation"]
+    status = "[green]passed[/]" if validation["success"] else "[red]failed[/]"
+    console.print(
+        f"[bold]Snapshot {manifest['snapshot_date']}[/] (run {manifest['run_id']}, {manifest['mode']}, "
+        f"code {manifest['code_version']}) — validation {status}, {len(validation['warnings'])} warning(s)"
+        + ("  [cyan](latest)[/]" if latest and latest["snapshot_date"] == manifest["snapshot_date"] else "")
+    )
+    table = Table("table", "rows", "checks", "file")
+    for name, info in sorted(manifest["tables"].items()):
+        checks = validation["tables"].get(name, {})
+        table.add_row(
+            name,
+            str(info["rows"]),
+            f"{checks.get('evaluated', 0) - checks.get('failed', 0)}/{checks.get('evaluated', 0)}",
+            str(layout.root / info["path"]),
+        )
+    console.print(table)
+    for warning in validation["warnings"]:
+        console.print(f"  [yellow]warning[/] {warning['table']}.{warning['column']}: {warning['why']}")
+    console.print(f"DuckDB catalog: {layout.catalog_path}")
+    if validation.get("docs_index"):
+        console.print(f"Data Docs:      {layout.root / validation['docs_index']}")
+    if "open_closed_gap" in manifest["tables"]:
+        print_headline(layout, manifest["snapshot_date"])
+
+
+def print_headline(layout, snapshot_date: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    rows = con.execute(
+        "SELECT board, leaderboard_publish_date, best_open_model, best_open_rank, best_open_rating, "
+        "best_closed_model, best_closed_rank, best_closed_rating, score_gap, open_share_top10 "
+        "FROM open_closed_gap WHERE snapshot_date = ? ORDER BY board",
+        [dt.date.fromisoformat(snapshot_date)],
+    ).fetchall()
+    con.close()
+    headline = Table(
+        "board",
+        "published",
+        "best open (rank)",
+        "best closed (rank)",
+        "gap",
+        "open share top 10",
+        title="LMArena: best open vs best closed model",
+    )
+    for board, published, om, orank, orating, cm, crank, crating, gap, share in rows:
+        headline.add_row(
+            board,
+            str(published),
+            f"{om} (#{orank}) {orating:.0f}" if om else "—",
+            f"{cm} (#{crank}) {crating:.0f}" if cm else "—",
+            f"{gap:+.1f}" if gap is not None else "—",
+            f"{share:.0%}" if share is not None else "—",
+        )
+    console.print(headline)
+
+
+@app.command()
+def run(
+    date: Annotated[
+        str | None,
+        typer.Option(help="Snapshot date YYYY-MM-DD (default: today UTC; offline: the archive's newest date)."),
+    ] = None,
+    offline: Annotated[bool, typer.Option(help="Replay a raw archive instead of fetching.")] = False,
+    raw_archive: Annotated[Path, typer.Option(help="Archive to replay with --offline.")] = DEFAULT_ARCHIVE,
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (default $OPENGAP_DATA_DIR or ./data).")] = None,
+) -> None:
+    """Run the nightly flow for one snapshot date: fetch (or replay), validate, publish."""
+    _quiet_prefect()
+    settings = load_settings(data_dir)
+    try:
+        from flows.nightly import nightly
+
+        with console.status(f"running the nightly flow into {settings.data_dir} …"):
+            result = nightly(
+                snapshot_date=date,
+                sources=[s.strip() for s in sources.split(",") if s.strip()],
+                offline=offline,
+                raw_archive=str(raw_archive) if offline else None,
+                refresh=refresh,
+                data_dir=str(settings.data_dir),
+            )
+        print_summary(settings.data_dir, result.snapshot_date)
+    except (OpengapError, ValueError) as exc:
+        fail(exc)
+
+
+@app.command()
+def parse(
+    source: Annotated[str, typer.Argument(help="lmarena | lmarena-legacy | epoch")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A local raw file.")],
+    out: Annotated[Path | None, typer.Option(help="Write rows to .parquet, .csv or .jsonl.")] = None,
+    board: Annotated[str | None, typer.Option(help="LMArena board (config) when the file name does not say.")] = None,
+) -> None:
+    """Run one extractor's pure parser on a local file and show (or write) the normalized, tagged rows."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from extractors import PARSERS
+    from extractors.raw_store import RawMeta, sha256_hex
+    from transforms.leaderboards import tag_by_licence, tag_epoch
+
+    try:
+        if source not in PARSERS:
+            raise OpengapError(f"unknown source {source!r}; choose from {', '.join(PARSERS)}")
+        raw = file.read_bytes()
+        stamp = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC).replace(microsecond=0)
+        meta = RawMeta(
+            source=PARSERS[source].SOURCE,
+            file=file.name,
+            url=file.resolve().as_uri(),
+            retrieved_at=stamp.isoformat(),
+            sha256=sha256_hex(raw),
+            size=len(raw),
+            params={"config": board} if board else {},
+        )
+        rows = PARSERS[source].parse(raw, meta).to_pandas()
+        rows = tag_epoch(rows) if source == "epoch" else tag_by_licence(rows)
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        if out is None:
+            preview = Table(*[c for c in table.column_names if c not in {"source_url", "raw_sha256"}][:12])
+            for rec in rows.head(20).itertuples(index=False):
+                values = rec._asdict()
+                preview.add_row(*[str(values[col.header]) for col in preview.columns])
+            console.print(preview)
+            console.print(f"{table.num_rows} rows parsed from {file}")
+        elif out.suffix == ".parquet":
+            pq.write_table(table, out)
+        elif out.suffix == ".csv":
+            pacsv.write_csv(table, out)
+        elif out.suffix == ".jsonl":
+            out.write_text("".join(json.dumps(r, default=str) + "\n" for r in table.to_pylist()))
+        else:
+            raise OpengapError(f"--out must end in .parquet, .csv or .jsonl, not {out.suffix!r}")
+        if out is not None:
+            console.print(f"wrote {table.num_rows} rows to {out}")
+    except OpengapError as exc:
+        fail(exc)
+
+
+@app.command()
+def status(
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+) -> None:
+    """Show the latest published snapshot: tables, row counts, validation result."""
+    try:
+        print_summary(load_settings(data_dir).data_dir)
+    except OpengapError as exc:
+        fail(exc)
+
+
+@app.command()
+def validate(
+    date: Annotated[str | None, typer.Option(help="Snapshot date (default: latest).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+) -> None:
+    """Re-run the Great Expectations suites on a published snapshot's files."""
+    import pyarrow.parquet as pq
+
+    from expectations.validate import validate_tables
+    from warehouse.layout import Layout
+    from warehouse.publish import load_manifest
+
+    try:
+        layout = Layout(load_settings(data_dir).data_dir)
+        manifest = load_manifest(layout, date)
+        tables = {name: pq.read_table(layout.root / info["path"]) for name, info in manifest["tables"].items()}
+        report = validate_tables(tables, docs_dir=layout.docs(manifest["snapshot_date"]))
+        for failure in report.blocking + report.warnings:
+            console.print(
+                f"  {failure.severity} {failure.table}.{failure.column}: {failure.expectation} — {failure.why}"
+            )
+        console.print(f"snapshot {manifest['snapshot_date']}: validation {report.summary()}")
+        if not report.success:
+            raise typer.Exit(1)
+    except OpengapError as exc:
+        fail(exc)
