@@ -1,0 +1,89 @@
+"""The nightly Prefect flow end to end, in offline replay of the shipped archive (one Prefect harness)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import ARCHIVE
+from flows.nightly import nightly
+from opengap.errors import ValidationFailed
+from warehouse.layout import Layout
+from warehouse.publish import load_manifest, read_latest
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path):
+    result = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path))
+    layout = Layout(tmp_path)
+    assert result.published and result.snapshot_date == "2026-10-02"
+    manifest = load_manifest(layout)
+    assert manifest["mode"] == "replay" and manifest["validation"]["success"] is True
+    assert {n: t["rows"] for n, t in manifest["tables"].items()} == {
+        "epoch_models": 307,
+        "leaderboard_scores": 54,
+        "models": 36,
+        "open_closed_gap": 2,
+    }
+    lm = manifest["sources"]["lmarena"]
+    assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
+    assert {f["file"] for f in lm["files"]} == {"text.full.rows.json", "text_style_control.full.rows.json"}
+    assert manifest["as_of"]["leaderboard_publish_dates"] == {"text": "2026-10-02", "text_style_control": "2026-10-02"}
+    assert manifest["openness_rule_version"].startswith("1.")
+    assert (tmp_path / manifest["validation"]["docs_index"]).is_file()
+
+    # The question of the issue, asked in DuckDB: best open model on LMArena and its distance to the best closed.
+    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    best_open = con.execute(
+        """
+        SELECT model_name, rank, rating FROM leaderboard_scores_latest
+        WHERE board = 'text' AND category = 'overall' AND openness = 'open' ORDER BY rank LIMIT 1
+        """
+    ).fetchone()
+    best_closed = con.execute(
+        """
+        SELECT model_name, rank, rating FROM leaderboard_scores_latest
+        WHERE board = 'text' AND category = 'overall' AND openness = 'closed' ORDER BY rank LIMIT 1
+        """
+    ).fetchone()
+    gap = con.execute("SELECT score_gap FROM open_closed_gap_latest WHERE board = 'text'").fetchone()[0]
+    provenance = con.execute(
+        "SELECT DISTINCT source, raw_sha256 FROM leaderboard_scores_latest WHERE board = 'text'"
+    ).fetchall()
+    con.close()
+    assert best_open[:2] == ("deepseek-v4.1-flash-max", 37)
+    assert best_closed[:2] == ("gemini-4-argon-high", 1)
+    assert gap == pytest.approx(best_closed[2] - best_open[2]) == pytest.approx(71.0088, abs=1e-3)
+    assert provenance == [("lmarena", manifest["sources"]["lmarena"]["files"][0]["sha256"])]
+
+
+def test_rerun_same_date_same_raw_gives_identical_files(tmp_path):
+    first = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"])
+    digest = {n: t["sha256"] for n, t in load_manifest(Layout(tmp_path))["tables"].items()}
+    second = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"])
+    assert first.run_id != second.run_id
+    assert {n: t["sha256"] for n, t in load_manifest(Layout(tmp_path))["tables"].items()} == digest
+
+
+def test_blocking_expectation_quarantines_in_the_flow(tmp_path, monkeypatch):
+    from expectations import validate
+
+    suites = tmp_path / "suites"
+    shutil.copytree(validate.SUITES_DIR, suites)
+    suite = json.loads((suites / "models.json").read_text())
+    suite["expectations"][0]["kwargs"]["min_value"] = 1_000_000  # an impossible row-count floor
+    (suites / "models.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(validate, "SUITES_DIR", suites)
+    data = tmp_path / "data"
+    with pytest.raises(ValidationFailed, match="quarantined"):
+        nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(data), sources=["lmarena"])
+    layout = Layout(data)
+    assert read_latest(layout) is None
+    quarantined = list((data / "quarantine" / "2026-10-02").iterdir())
+    assert len(quarantined) == 1
+    report = json.loads((quarantined[0] / "manifest.json").read_text())["validation"]
+    assert [f["table"] for f in report["blocking"]] == ["models"]

@@ -1,0 +1,137 @@
+"""Publishing: deterministic files, atomic commit, crash safety, quarantine, the DuckDB catalog."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from expectations.validate import ValidationReport, validate_tables
+from opengap.errors import PublishError
+from warehouse import publish as publish_mod
+from warehouse.layout import Layout
+from warehouse.publish import commit, load_manifest, publish_lock, quarantine, read_latest, read_staged, stage_tables
+
+
+def _publish(layout: Layout, date: str, tables, run_id: str | None = None, report: ValidationReport | None = None):
+    run_id = run_id or f"{date}-test"
+    staged = stage_tables(layout, run_id, date, tables)
+    report = report or validate_tables(read_staged(layout, run_id, staged))
+    manifest = {
+        "snapshot_date": date,
+        "run_id": run_id,
+        "mode": "test",
+        "created_at": "2026-11-27T00:00:00Z",
+        "code_version": "test",
+        "tables": staged,
+        "validation": report.to_dict(),
+    }
+    if not report.success:
+        return quarantine(layout, manifest)
+    return commit(layout, manifest)
+
+
+def _catalog_dates(layout: Layout) -> list[str]:
+    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    try:
+        rows = con.execute("SELECT DISTINCT snapshot_date FROM open_closed_gap ORDER BY 1").fetchall()
+        latest = con.execute("SELECT DISTINCT snapshot_date FROM open_closed_gap_latest").fetchall()
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows] + [f"latest={latest[0][0]}"]
+
+
+def test_rerun_of_same_date_gives_byte_identical_parquet(tmp_path, tables_for):
+    tables = tables_for("2026-10-02")
+    first, second = Layout(tmp_path / "a"), Layout(tmp_path / "b")
+    _publish(first, "2026-10-02", tables, run_id="run-1")
+    _publish(second, "2026-10-02", tables_for("2026-10-02"), run_id="run-2")
+    a, b = load_manifest(first), load_manifest(second)
+    assert set(a["tables"]) == {"epoch_models", "leaderboard_scores", "models", "open_closed_gap"}
+    for name in a["tables"]:
+        assert a["tables"][name]["sha256"] == b["tables"][name]["sha256"], name
+        assert (first.root / a["tables"][name]["path"]).read_bytes() == (
+            second.root / b["tables"][name]["path"]
+        ).read_bytes()
+    # Re-publishing the same date in place keeps the same bytes and the same manifest checksum.
+    _publish(first, "2026-10-02", tables, run_id="run-3")
+    assert load_manifest(first)["tables"]["models"]["sha256"] == a["tables"]["models"]["sha256"]
+
+
+def test_layout_is_hive_partitioned_with_manifest_latest_and_catalog(tmp_path, tables_for):
+    layout = Layout(tmp_path)
+    result = _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    assert result.published and result.latest_moved
+    part = layout.root / "warehouse" / "open_closed_gap" / "snapshot_date=2025-01-06" / "part-0.parquet"
+    assert part.is_file()
+    assert read_latest(layout)["snapshot_date"] == "2025-01-06"
+    assert not layout.staging("2025-01-06-test").exists()
+    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    row = con.execute(
+        "SELECT best_open_model, best_closed_model, round(score_gap, 2) FROM open_closed_gap_latest WHERE board = 'text'"
+    ).fetchone()
+    con.close()
+    # The 2025-01-05 leaderboard: o1 leads, DeepSeek-V3 is the best open model at rank 3, 32.9 points behind.
+    assert row == ("deepseek-v3", "o1-2024-12-17", 32.91)
+
+
+def test_older_date_does_not_move_latest_backwards(tmp_path, tables_for):
+    layout = Layout(tmp_path)
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"))
+    result = _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    assert result.published and not result.latest_moved
+    assert read_latest(layout)["snapshot_date"] == "2026-10-02"
+    assert _catalog_dates(layout) == ["2025-01-06", "2026-10-02", "latest=2026-10-02"]
+
+
+@pytest.mark.parametrize("step", ["build_catalog", "write_json"])
+def test_crash_between_staging_and_pointer_swap_keeps_previous_snapshot(tmp_path, tables_for, monkeypatch, step):
+    layout = Layout(tmp_path)
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    before_latest = layout.latest_path.read_bytes()
+    before_catalog = _catalog_dates(layout)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected crash")
+
+    monkeypatch.setattr(publish_mod, step, crash)
+    with pytest.raises(RuntimeError, match="injected"):
+        _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="crashing")
+    assert layout.latest_path.read_bytes() == before_latest
+    assert _catalog_dates(layout) == before_catalog
+    monkeypatch.undo()
+    # The re-run completes the publish.
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="rerun")
+    assert read_latest(layout)["snapshot_date"] == "2026-10-02"
+    assert _catalog_dates(layout) == ["2025-01-06", "2026-10-02", "latest=2026-10-02"]
+
+
+def test_blocking_failure_quarantines_and_latest_stays(tmp_path, tables_for):
+    layout = Layout(tmp_path)
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    tables = tables_for("2026-10-02")
+    # Drop every leaderboard row except two: the row-count floor (critical) must fail.
+    tables["leaderboard_scores"] = tables["leaderboard_scores"].slice(0, 2)
+    staged_report = validate_tables({"leaderboard_scores": tables["leaderboard_scores"]})
+    assert not staged_report.success
+    assert any(f.expectation == "expect_table_row_count_to_be_between" for f in staged_report.blocking)
+    result = _publish(layout, "2026-10-02", tables, run_id="bad-run", report=staged_report)
+    assert not result.published
+    assert (result.quarantine_path / "manifest.json").is_file()
+    assert (result.quarantine_path / "warehouse" / "leaderboard_scores").is_dir()
+    saved = json.loads((result.quarantine_path / "manifest.json").read_text())
+    assert saved["validation"]["success"] is False
+    assert read_latest(layout)["snapshot_date"] == "2025-01-06"
+    assert not layout.partition("leaderboard_scores", "2026-10-02").exists()
+
+
+def test_second_publisher_is_refused_with_a_clear_message(tmp_path):
+    layout = Layout(tmp_path)
+    with publish_lock(layout), pytest.raises(PublishError, match="another opengap process"), publish_lock(layout):
+        pass
+
+
+def test_load_manifest_without_snapshot_says_what_to_do(tmp_path):
+    with pytest.raises(PublishError, match="opengap run"):
+        load_manifest(Layout(tmp_path))
