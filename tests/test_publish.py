@@ -69,7 +69,8 @@ def test_layout_is_hive_partitioned_with_manifest_latest_and_catalog(tmp_path, t
     assert not layout.staging("2025-01-06-test").exists()
     con = duckdb.connect(str(layout.catalog_path), read_only=True)
     row = con.execute(
-        "SELECT best_open_model, best_closed_model, round(score_gap, 2) FROM open_closed_gap_latest WHERE board = 'text'"
+        "SELECT best_open_model, best_closed_model, round(score_gap, 2) "
+        "FROM open_closed_gap_latest WHERE board = 'text'"
     ).fetchone()
     con.close()
     # The 2025-01-05 leaderboard: o1 leads, DeepSeek-V3 is the best open model at rank 3, 32.9 points behind.
