@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from typing import Any
 
 import pandas as pd
@@ -26,7 +27,6 @@ SOURCE = "lmarena"
 REPO_ID = "lmarena-ai/leaderboard-dataset"
 HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "CC-BY-4.0"
-REVISION_URL = f"https://huggingface.co/api/datasets/{REPO_ID}/revision/main"
 ROWS_API_URL = "https://datasets-server.huggingface.co/rows"  # 100 rows a page; used by `opengap parse` users
 BOARDS = ("text", "text_style_control")  # what the nightly run stores
 # Every config folder in the dataset (FORMATS.md §9), longest first so file names match the right one.
@@ -80,6 +80,11 @@ SCHEMA = pa.schema(
 )
 
 
+def hub_endpoint() -> str:
+    """The Hub's address; HF_ENDPOINT (huggingface_hub's own variable) points it at a mirror."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
 def raw_file_name(board: str, split: str) -> str:
     return f"{board}.{split}.parquet"
 
@@ -93,23 +98,28 @@ def fetch(
     boards: tuple[str, ...] = BOARDS,
     refresh: bool = False,
 ) -> list[RawFile]:
-    """Store the dataset's current revision, then each board's parquet pinned to that revision."""
+    """Store the dataset's current revision, then each board's parquet pinned to that revision, so the files
+    of one snapshot always come from one commit of the dataset."""
+    endpoint = hub_endpoint()
+    revision_url = f"{endpoint}/api/datasets/{REPO_ID}/revision/main"
     revision = fetch_to_store(
         session,
         store,
         source=SOURCE,
         snapshot_date=snapshot_date,
         file="revision.json",
-        url=REVISION_URL,
+        url=revision_url,
         refresh=refresh,
     )
     try:
         sha = json.loads(revision.content)["sha"]
-    except (ValueError, KeyError) as exc:
-        raise ParseError(f"{REVISION_URL} returned no 'sha'; the Hub API changed or the answer is an error") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ParseError(f"{revision_url} returned no 'sha'; the Hub API changed or the answer is an error") from exc
     files = [revision]
     for board in boards:
-        url = hf_hub_url(REPO_ID, f"{board}/{split}-00000-of-00001.parquet", repo_type="dataset", revision=sha)
+        url = hf_hub_url(
+            REPO_ID, f"{board}/{split}-00000-of-00001.parquet", repo_type="dataset", revision=sha, endpoint=endpoint
+        )
         files.append(
             fetch_to_store(
                 session,
