@@ -7,8 +7,8 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import ARCHIVE
 
+from conftest import ARCHIVE
 from flows.nightly import nightly
 from opengap.errors import ValidationFailed
 from warehouse.layout import Layout

@@ -39,7 +39,7 @@ def server():
     recorded = Recorded()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             path = self.path.split("?", 1)[0]
             recorded.user_agents.add(self.headers.get("User-Agent", ""))
             answers = recorded.script.get(path, [(404, {}, b"not found")])
