@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from typing import Any
 
 import pandas as pd
@@ -167,15 +168,23 @@ def board_of(meta: RawMeta) -> str:
     """The config (board) a file holds: from its metadata, else the first config name in its file name."""
     if meta.params.get("config"):
         return str(meta.params["config"])
-    found = next((c for c in CONFIGS if c in meta.file), None)
+    # Whole names only ("research_text" is the text board, not search); '_' and '.' separate words here.
+    found = next((c for c in CONFIGS if re.search(rf"(?<![a-z0-9]){c}(?![a-z0-9])", meta.file)), None)
     if found is None:
         raise ParseError(f"{meta.file}: cannot tell which LMArena board it holds; pass --board (e.g. text)")
     return found
 
 
+def _as_float(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
+    try:
+        return pd.to_numeric(series, errors="raise").astype(float)
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"{SOURCE} file {meta.file}: column {column!r} holds non-numeric values ({exc})") from exc
+
+
 def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
     """``rank`` and ``vote_count`` are float64 in some configs and int64 in others: read as float, cast."""
-    values = pd.to_numeric(series, errors="coerce").astype("Float64")
+    values = _as_float(series, column, meta).astype("Float64")
     if (values.notna() & (values != values.round())).any():
         raise ParseError(f"{SOURCE} file {meta.file}: column {column!r} holds non-integral values")
     return values.astype("Int64")
@@ -201,10 +210,10 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
             # Empty organization/licence strings mean "not filled in", never a real value.
             "organization": df["organization"].replace("", None),
             "license": df["license"].replace("", None),
-            "rating": pd.to_numeric(df["rating"], errors="raise").astype(float),
-            "rating_lower": pd.to_numeric(df["rating_lower"]).astype(float),
-            "rating_upper": pd.to_numeric(df["rating_upper"]).astype(float),
-            "variance": pd.to_numeric(df["variance"]).astype(float),
+            "rating": _as_float(df["rating"], "rating", meta),
+            "rating_lower": _as_float(df["rating_lower"], "rating_lower", meta),
+            "rating_upper": _as_float(df["rating_upper"], "rating_upper", meta),
+            "variance": _as_float(df["variance"], "variance", meta),
             "vote_count": _as_int(df["vote_count"], "vote_count", meta),
             "rank": _as_int(df["rank"], "rank", meta),
         }

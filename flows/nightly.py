@@ -68,10 +68,13 @@ def nightly(
     dt.date.fromisoformat(snapshot_date)  # fail early on a malformed date
     run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
 
-    landed = {s: land_raw(s, snapshot_date, settings, archive, refresh) for s in chosen}
+    # Sources are independent: land and parse them concurrently on the flow's task runner.
+    landing = {s: land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen}
+    parsing = {s: parse_source.submit(s, *landing[s].result()) for s in chosen}
+    landed = {s: landing[s].result() for s in chosen}
     parsed, files = {}, {}
-    for source, (raw_root, raw_date) in landed.items():
-        parsed[source], files[source] = parse_source(source, raw_root, raw_date)
+    for source in chosen:
+        parsed[source], files[source] = parsing[source].result()
     tables = build_tables(parsed, snapshot_date)
     staged = stage(layout, run_id, snapshot_date, tables)
     report = validate(layout, run_id, staged)

@@ -15,13 +15,25 @@ from extractors import SOURCES
 from extractors.http import make_session
 from extractors.raw_store import RawStore
 from opengap.config import Settings
-from opengap.errors import RawStoreError
+from opengap.errors import FetchError, RawStoreError
 from transforms.build import build_snapshot, concat
 from warehouse.layout import Layout
 from warehouse.publish import PublishResult, commit, quarantine, read_staged, stage_tables
 
 
-@task(retries=2, retry_delay_seconds=[30, 120], cache_policy=NO_CACHE)
+def _is_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry the task only for network failures; a refused date or a bad answer will not heal by waiting."""
+    try:
+        state.result()
+    except FetchError:
+        return True
+    except Exception:  # any other failure is final
+        return False
+    return False
+
+
+# The HTTP session already retries each request; these retries cover a source that is down for minutes.
+@task(retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=_is_transient, cache_policy=NO_CACHE)
 def land_raw(
     source: str, snapshot_date: str, settings: Settings, archive: Path | None, refresh: bool
 ) -> tuple[Path, str]:
@@ -39,6 +51,13 @@ def land_raw(
         logger.info("%s: replaying archived raw from %s", source, raw_date)
         return store.root, raw_date
     store = RawStore(settings.raw_dir)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    if snapshot_date != today and not store.files(source, snapshot_date):
+        # Fetching today's data into a past date's folder would break "only what was knowable on that date".
+        raise RawStoreError(
+            f"no {source} raw files stored for {snapshot_date} and live sources only serve today's state; "
+            "run without --date, or replay an archive with --offline"
+        )
     session = make_session(settings.user_agent)
     files = SOURCES[source].fetch(session, store, snapshot_date, refresh=refresh)
     logger.info("%s: %d raw file(s) stored for %s", source, len(files), snapshot_date)

@@ -6,6 +6,7 @@ and the raw-first guarantee are exercised through the real requests/urllib3 stac
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import threading
@@ -23,6 +24,7 @@ from extractors.raw_store import RawStore
 from opengap.errors import FetchError, ParseError, RawStoreError
 
 SHA = "d25aabda0010d1986a11988e5cb0a748053ce02b"
+TODAY = datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
 class Recorded:
@@ -155,14 +157,14 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     from warehouse.publish import load_manifest
 
     _serve_sources(server, monkeypatch)
-    result = nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path))
+    result = nightly(data_dir=str(tmp_path))
     manifest = load_manifest(Layout(tmp_path))
     assert result.published and manifest["mode"] == "nightly"
     assert manifest["tables"]["leaderboard_scores"]["rows"] == 54  # 22 overall + 5 other-category rows per board
     assert manifest["tables"]["open_closed_gap"]["rows"] == 2
     files = {f["file"]: f for f in manifest["sources"]["lmarena"]["files"]}
     assert set(files) == {"revision.json", "text.latest.parquet", "text_style_control.latest.parquet"}
-    raw = tmp_path / "raw" / "lmarena" / "2026-10-05" / "text.latest.parquet"
+    raw = tmp_path / "raw" / "lmarena" / TODAY / "text.latest.parquet"
     assert files["text.latest.parquet"]["raw_path"] == str(raw)
     assert (
         json.loads((raw.parent / "text.latest.parquet.meta.json").read_text())["sha256"]
@@ -181,8 +183,11 @@ def test_broken_download_fails_clearly_and_keeps_raw_and_previous_snapshot(serve
     renamed = good.replace(b"Model accessibility", b"Accessibility", 1)
     _serve_sources(server, monkeypatch, epoch_notable=renamed)
     with pytest.raises(ParseError, match="lacks required column\\(s\\) Model accessibility"):
-        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path))
+        nightly(data_dir=str(tmp_path))
     raw = tmp_path / "raw" / "epoch" / "2025-05-20"
-    kept = tmp_path / "raw" / "epoch" / "2026-10-05" / "notable_ai_models.csv"
+    kept = tmp_path / "raw" / "epoch" / TODAY / "notable_ai_models.csv"
     assert kept.read_bytes() == renamed and not raw.exists()
     assert read_latest(Layout(tmp_path))["snapshot_date"] == "2026-10-02"
+    # A past date cannot be fetched live (the sources only serve today's state)…
+    with pytest.raises(RawStoreError, match="live sources only serve today's state"):
+        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path))

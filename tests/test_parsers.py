@@ -298,12 +298,6 @@ def test_lmarena_renamed_required_column(text_fixture) -> None:
     assert "lacks required column(s) rating" in str(err.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="lmarena.parse reads 'rating' with pd.to_numeric(errors='raise') outside any try, so a non-numeric "
-    "rating escapes as a bare ValueError instead of a ParseError naming the file and column",
-)
 def test_lmarena_non_numeric_rating_is_a_parse_error(text_fixture) -> None:
     _, raw, _ = text_fixture
     rows = json.loads(raw)
@@ -346,12 +340,6 @@ def test_lmarena_board_from_params_or_file_name(text_fixture) -> None:
         lmarena.parse(raw, make_meta("lmarena", "leaderboard.rows.json", raw))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="lmarena.board_of matches config names as bare substrings, longest first: 'research_text.rows.json' "
-    "is read as board 'search' (inside 'research') instead of 'text'",
-)
 def test_lmarena_board_from_file_name_matches_whole_words() -> None:
     meta = RawMeta(source="lmarena", file="research_text.rows.json", url="", retrieved_at=RETRIEVED, sha256="", size=0)
     assert lmarena.board_of(meta) == "text"
