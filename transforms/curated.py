@@ -26,7 +26,7 @@ def read_rows(name: str, required: tuple[str, ...]) -> list[dict[str, str]]:
     """Rows of a data file; every ``required`` column must exist and (except the first) be non-empty."""
     path = DATA_DIR / name
     if not path.is_file():
-        return []
+        raise OpengapError(f"curated data file {path} is missing; it ships with the code (reinstall or restore it)")
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in required if c not in (reader.fieldnames or [])]
