@@ -50,7 +50,11 @@ SCHEMA = pa.schema(
 )
 
 
-def fetch(session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False) -> list[RawFile]:
+def fetch(
+    session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
+) -> list[RawFile]:
+    """Store both registry files. The registry has no history endpoint, so ``history`` fetches the same files;
+    backfills cut them to each date by publication date (``as_of_method = reconstructed``)."""
     return [
         fetch_to_store(
             session,

@@ -95,12 +95,13 @@ def fetch(
     store: RawStore,
     snapshot_date: str,
     *,
-    split: str = "latest",
+    history: bool = False,
     boards: tuple[str, ...] = BOARDS,
     refresh: bool = False,
 ) -> list[RawFile]:
     """Store the dataset's current revision, then each board's parquet pinned to that revision, so the files
     of one snapshot always come from one commit of the dataset."""
+    split = "full" if history else "latest"
     endpoint = hub_endpoint()
     revision_url = f"{endpoint}/api/datasets/{REPO_ID}/revision/main"
     revision = fetch_to_store(

@@ -1,28 +1,26 @@
-"""The nightly flow: land raw → parse → build tables → stage → validate → publish (or quarantine)."""
+"""The nightly flow: land raw → parse → one snapshot (build, stage, validate, publish or quarantine)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
-from typing import Any
 
 from prefect import flow
 
 from extractors import SOURCES
-from extractors.raw_store import RawStore, utc_now_iso
-from flows.tasks import build_tables, land_raw, parse_source, publish, stage, validate
-from opengap.config import code_version, load_settings
+from extractors.raw_store import RawStore
+from flows.tasks import land_raw, parse_source, snapshot_for_date, today_utc
+from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError, ValidationFailed
-from transforms import openness
-from warehouse.layout import Layout
-from warehouse.publish import PublishResult
-from warehouse.schemas import SCHEMA_VERSION
+from warehouse.snapshot import SnapshotOutcome
 
-AS_OF = {
-    "lmarena": "newest leaderboard per board and category published on or before the snapshot date",
-    "epoch": "registry file as retrieved on the raw date (current state of the registry)",
-}
+
+def check_sources(sources: list[str] | None) -> list[str]:
+    chosen = list(sources or SOURCES)
+    unknown = sorted(set(chosen) - set(SOURCES))
+    if unknown:
+        raise OpengapError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    return chosen
 
 
 def newest_archive_date(archive: Path, sources: list[str]) -> str:
@@ -34,15 +32,6 @@ def newest_archive_date(archive: Path, sources: list[str]) -> str:
     return max(dates)
 
 
-def _as_of(tables: dict[str, Any]) -> dict[str, Any]:
-    gap = tables.get("open_closed_gap")
-    dates = {}
-    if gap is not None:
-        for row in gap.select(["board", "leaderboard_publish_date"]).to_pylist():
-            dates[row["board"]] = str(row["leaderboard_publish_date"])
-    return {"leaderboard_publish_dates": dates}
-
-
 @flow(name="nightly")
 def nightly(
     snapshot_date: str | None = None,
@@ -51,59 +40,27 @@ def nightly(
     raw_archive: str | None = None,
     refresh: bool = False,
     data_dir: str | None = None,
-) -> PublishResult:
+) -> SnapshotOutcome:
     """Build, validate and publish the snapshot for ``snapshot_date`` (default: today UTC, or offline the
     archive's newest date). Raises ValidationFailed when a blocking expectation fails (after quarantining)."""
-    from opengap.config import DEFAULT_ARCHIVE
-
     settings = load_settings(data_dir)
-    layout = Layout(settings.data_dir)
-    chosen = list(sources or SOURCES)
-    unknown = sorted(set(chosen) - set(SOURCES))
-    if unknown:
-        raise OpengapError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    chosen = check_sources(sources)
     archive = Path(raw_archive or DEFAULT_ARCHIVE).resolve() if offline else None
     if snapshot_date is None:
-        snapshot_date = newest_archive_date(archive, chosen) if archive else dt.datetime.now(dt.UTC).date().isoformat()
+        snapshot_date = newest_archive_date(archive, chosen) if archive else today_utc()
     dt.date.fromisoformat(snapshot_date)  # fail early on a malformed date
-    run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
 
     # Sources are independent: land and parse them concurrently on the flow's task runner.
-    landing = {s: land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen}
-    parsing = {s: parse_source.submit(s, *landing[s].result()) for s in chosen}
-    landed = {s: landing[s].result() for s in chosen}
-    parsed, files = {}, {}
-    for source in chosen:
-        parsed[source], files[source] = parsing[source].result()
-    tables = build_tables(parsed, snapshot_date)
-    staged = stage(layout, run_id, snapshot_date, tables)
-    report = validate(layout, run_id, staged)
-    manifest = {
-        "snapshot_date": snapshot_date,
-        "run_id": run_id,
-        "mode": "replay" if offline else "nightly",
-        "created_at": utc_now_iso(),
-        "code_version": code_version(),
-        "schema_version": SCHEMA_VERSION,
-        "openness_rule_version": openness.rule_version(),
-        "tables": staged,
-        "sources": {
-            s: {
-                "homepage": SOURCES[s].HOMEPAGE,
-                "license": SOURCES[s].LICENSE,
-                "raw_date": landed[s][1],
-                "as_of": AS_OF[s],
-                "files": files[s],
-            }
-            for s in chosen
-        },
-        "as_of": _as_of(tables),
-        "validation": report.to_dict(),
-    }
-    result = publish(layout, manifest, report)
-    if not result.published:
+    landing = [land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen]
+    inputs = [f.result() for f in landing]
+    for parsing in [parse_source.submit(raw) for raw in inputs]:
+        parsing.result()
+    outcome = snapshot_for_date(
+        inputs, snapshot_date, str(settings.data_dir), "replay" if offline else "nightly", force=True, docs=True
+    )
+    if outcome.status == "quarantined":
         raise ValidationFailed(
-            f"snapshot {snapshot_date} failed validation ({report.summary()}); quarantined in "
-            f"{result.quarantine_path}; `latest` still points to the previous snapshot"
+            f"snapshot {snapshot_date} failed validation ({outcome.detail}); quarantined in "
+            f"{outcome.quarantine_path}; `latest` still points to the previous snapshot"
         )
-    return result
+    return outcome

@@ -24,7 +24,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     manifest = load_manifest(layout)
     assert manifest["mode"] == "replay" and manifest["validation"]["success"] is True
     assert {n: t["rows"] for n, t in manifest["tables"].items()} == {
-        "epoch_models": 307,
+        "epoch_models": 307,  # the registry files were retrieved before the snapshot date: as_retrieved
         "leaderboard_scores": 54,
         "models": 36,
         "open_closed_gap": 2,
@@ -32,7 +32,9 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
     assert {f["file"] for f in lm["files"]} == {"text.full.rows.json", "text_style_control.full.rows.json"}
-    assert manifest["as_of"]["leaderboard_publish_dates"] == {"text": "2026-10-02", "text_style_control": "2026-10-02"}
+    assert manifest["leaderboard_publish_dates"] == {"text": "2026-10-02", "text_style_control": "2026-10-02"}
+    assert set(manifest["as_of"]) == set(manifest["tables"])  # the as-of rule is stated per table
+    assert manifest["inputs_fingerprint"]
     assert manifest["openness_rule_version"].startswith("1.")
     assert (tmp_path / manifest["validation"]["docs_index"]).is_file()
 

@@ -165,7 +165,7 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     files = {f["file"]: f for f in manifest["sources"]["lmarena"]["files"]}
     assert set(files) == {"revision.json", "text.latest.parquet", "text_style_control.latest.parquet"}
     raw = tmp_path / "raw" / "lmarena" / TODAY / "text.latest.parquet"
-    assert files["text.latest.parquet"]["raw_path"] == str(raw)
+    assert manifest["sources"]["lmarena"]["raw_dir"] == str(raw.parent)
     assert (
         json.loads((raw.parent / "text.latest.parquet.meta.json").read_text())["sha256"]
         == files["text.latest.parquet"]["sha256"]

@@ -11,7 +11,16 @@ from expectations.validate import ValidationReport, validate_tables
 from opengap.errors import PublishError
 from warehouse import publish as publish_mod
 from warehouse.layout import Layout
-from warehouse.publish import commit, load_manifest, publish_lock, quarantine, read_latest, read_staged, stage_tables
+from warehouse.publish import (
+    commit,
+    date_lock,
+    load_manifest,
+    publish_lock,
+    quarantine,
+    read_latest,
+    read_staged,
+    stage_tables,
+)
 
 
 def _publish(layout: Layout, date: str, tables, run_id: str | None = None, report: ValidationReport | None = None):
@@ -129,7 +138,14 @@ def test_blocking_failure_quarantines_and_latest_stays(tmp_path, tables_for):
 
 def test_second_publisher_is_refused_with_a_clear_message(tmp_path):
     layout = Layout(tmp_path)
-    with publish_lock(layout), pytest.raises(PublishError, match="another opengap process"), publish_lock(layout):
+    busy = "2026-10-02 is being published by another opengap process"
+    with date_lock(layout, "2026-10-02"):
+        with pytest.raises(PublishError, match=busy), date_lock(layout, "2026-10-02"):
+            pass
+        with date_lock(layout, "2026-10-03"):  # other dates are free
+            pass
+    busy = "another opengap process has been publishing"
+    with publish_lock(layout), pytest.raises(PublishError, match=busy), publish_lock(layout, wait_s=0.2):
         pass
 
 

@@ -3,26 +3,54 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
+import pandas as pd
 import pyarrow as pa
 
 from extractors import epoch as epoch_source
+from extractors import lmarena
 from opengap.errors import OpengapError
 from transforms.leaderboards import as_of, build_models, tag_epoch, tag_scores
 from transforms.marts import open_closed_gap
 from warehouse.schemas import EPOCH_MODELS, LEADERBOARD_SCORES, MODELS, OPEN_CLOSED_GAP
 
+AS_RETRIEVED = "as_retrieved"
+RECONSTRUCTED = "reconstructed"
 
-def build_snapshot(parsed: dict[str, pa.Table], snapshot_date: dt.date) -> dict[str, pa.Table]:
-    """Tables for ``snapshot_date`` from each source's parsed rows (keys: source names)."""
+
+def _frame(rows: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    return rows.to_pandas() if isinstance(rows, pa.Table) else rows
+
+
+def epoch_as_of(epoch: pd.DataFrame, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame:
+    """The registry as knowable on ``snapshot_date``. A file retrieved on or before that date is taken as it
+    is; a later file (a backfill) keeps only models published on or before the date and says so per row."""
+    if raw_date is None or raw_date <= snapshot_date.isoformat():
+        return epoch.assign(as_of_method=AS_RETRIEVED)
+    published = epoch["publication_date"].notna() & (epoch["publication_date"] <= snapshot_date)
+    return epoch[published].assign(as_of_method=RECONSTRUCTED)
+
+
+def build_snapshot(
+    parsed: Mapping[str, pd.DataFrame | pa.Table],
+    snapshot_date: dt.date,
+    raw_dates: Mapping[str, str] | None = None,
+) -> dict[str, pa.Table]:
+    """Tables for ``snapshot_date`` from each source's parsed rows (keys: source names). ``raw_dates`` says
+    when each source's raw files were retrieved, which decides how the Epoch registry is cut (see above)."""
+    raw_dates = raw_dates or {}
     tables: dict[str, pa.Table] = {}
-    epoch_rows = parsed.get("epoch")
-    epoch = (epoch_rows if epoch_rows is not None else epoch_source.SCHEMA.empty_table()).to_pandas()
-    if epoch_rows is not None:
+    if "epoch" in parsed:
+        epoch = epoch_as_of(_frame(parsed["epoch"]), snapshot_date, raw_dates.get("epoch"))
         tables[EPOCH_MODELS.name] = EPOCH_MODELS.to_arrow(tag_epoch(epoch))
+    else:
+        epoch = epoch_source.SCHEMA.empty_table().to_pandas()
     if "lmarena" in parsed:
-        rows = parsed["lmarena"].to_pandas()
+        rows = _frame(parsed["lmarena"])
         history = rows[rows["leaderboard_publish_date"] <= snapshot_date]
+        # The latest and full splits repeat the same published rows; a date folder may hold both.
+        history = history.drop_duplicates(list(lmarena.KEY))
         snapshot = as_of(history, snapshot_date)
         if snapshot.empty:
             raise OpengapError(

@@ -34,6 +34,9 @@ class Layout:
     def lock_path(self) -> Path:
         return self.root / ".publish.lock"
 
+    def date_lock_path(self, snapshot_date: str) -> Path:
+        return self.root / "locks" / f"{snapshot_date}.lock"
+
     def partition(self, table: str, snapshot_date: str) -> Path:
         """Hive-style partition folder of one table for one snapshot date."""
         return self.warehouse_dir / table / f"snapshot_date={snapshot_date}"

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,20 +56,45 @@ def read_latest(layout: Layout) -> dict[str, Any] | None:
 
 
 @contextmanager
-def publish_lock(layout: Layout) -> Iterator[None]:
-    """One publisher per data directory at a time; the OS drops the lock if the process dies."""
-    layout.root.mkdir(parents=True, exist_ok=True)
-    with open(layout.lock_path, "w") as fh:
+def _flock(path: Path, *, wait_s: float, busy: str) -> Iterator[None]:
+    """An exclusive lock on ``path`` (the OS drops it if the process dies); PublishError(busy) after wait_s."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    with open(path, "w") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    raise PublishError(busy) from exc
+                time.sleep(0.05)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise PublishError(
-                f"another opengap process is publishing into {layout.root}; wait for it to finish and re-run"
-            ) from exc
-        try:
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def publish_lock(layout: Layout, wait_s: float = 120) -> Any:
+    """Serialises the short commit step (file renames, manifest, catalog, pointer) between publishers."""
+    return _flock(
+        layout.lock_path,
+        wait_s=wait_s,
+        busy=f"another opengap process has been publishing into {layout.root} for {wait_s:.0f} s; "
+        "wait for it to finish and re-run",
+    )
+
+
+def date_lock(layout: Layout, snapshot_date: str) -> Any:
+    """Held while one date is built and published: two processes never publish the same date at once."""
+    return _flock(
+        layout.date_lock_path(snapshot_date),
+        wait_s=0,
+        busy=f"snapshot {snapshot_date} is being published by another opengap process in {layout.root}; "
+        "wait for it to finish (or re-run later: finished dates are skipped)",
+    )
 
 
 def stage_tables(layout: Layout, run_id: str, snapshot_date: str, tables: dict[str, pa.Table]) -> dict[str, dict]:

@@ -83,6 +83,9 @@ EPOCH_MODELS = TableSpec(
         [
             *_fields(epoch.SCHEMA),
             pa.field("model_key", pa.string(), nullable=False),
+            # as_retrieved: the registry file as fetched on or before the snapshot date; reconstructed: a later
+            # file cut to the models published on or before the snapshot date (backfills).
+            pa.field("as_of_method", pa.string(), nullable=False),
             *OPENNESS_FIELDS,
             *PROVENANCE_FIELDS,
         ]

@@ -1,0 +1,122 @@
+"""The backfill flow: one snapshot per date in a range, each built exactly like a nightly one.
+
+Raw history is landed once per run (LMArena's ``full`` split, today's Epoch registry) and every date is cut
+from it (see warehouse/snapshot.py for the as-of rules). Dates run as independent tasks on the flow's task
+runner (threads by default, a Dask cluster with ``--task-runner dask``); finished dates are skipped on a
+re-run, so a killed backfill resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.nightly import check_sources
+from flows.tasks import land_raw, parse_source, snapshot_for_date
+from opengap.config import DEFAULT_ARCHIVE, load_settings
+from opengap.errors import OpengapError
+from warehouse.snapshot import SnapshotOutcome
+
+EVERY = ("day", "week", "month")
+_listeners: list[Callable[[SnapshotOutcome], None]] = []
+
+
+@contextmanager
+def on_date_done(callback: Callable[[SnapshotOutcome], None]) -> Iterator[None]:
+    """Call ``callback`` in this process as each date finishes (the CLI's progress bar listens here)."""
+    _listeners.append(callback)
+    try:
+        yield
+    finally:
+        _listeners.remove(callback)
+
+
+def date_range(start: str, end: str, every: str = "day") -> list[str]:
+    """Dates from start to end inclusive, stepping by day, week (7 days) or calendar month (same day number,
+    clamped to the month's last day)."""
+    if every not in EVERY:
+        raise OpengapError(f"--every must be one of {', '.join(EVERY)}, not {every!r}")
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if first > last:
+        raise OpengapError(f"--start {start} is after --end {end}")
+    dates, k = [], 0
+    while True:
+        if every == "month":
+            year, month = divmod(first.month - 1 + k, 12)
+            y, m = first.year + year, month + 1
+            next_month = dt.date(y + (m == 12), m % 12 + 1, 1)
+            day = min(first.day, (next_month - dt.timedelta(days=1)).day)
+            current = dt.date(y, m, day)
+        else:
+            current = first + dt.timedelta(days=k * (7 if every == "week" else 1))
+        if current > last:
+            return dates
+        dates.append(current.isoformat())
+        k += 1
+
+
+@dataclass
+class BackfillReport:
+    published: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)  # date -> quarantine folder
+    failed: dict[str, str] = field(default_factory=dict)  # date -> error
+
+    @property
+    def ok(self) -> bool:
+        return not self.quarantined and not self.failed
+
+
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def backfill(
+    start: str,
+    end: str,
+    sources: list[str] | None = None,
+    every: str = "day",
+    force: bool = False,
+    offline: bool = False,
+    raw_archive: str | None = None,
+    data_dir: str | None = None,
+    docs: bool = False,
+) -> BackfillReport:
+    """Publish one validated snapshot per date from ``start`` to ``end``. Dates that fail validation are
+    quarantined and reported; the others still publish. ``docs`` builds Data Docs for each date."""
+    settings = load_settings(data_dir)
+    chosen = check_sources(sources)
+    dates = date_range(start, end, every)
+    archive = Path(raw_archive or DEFAULT_ARCHIVE).resolve() if offline else None
+    inputs = [f.result() for f in [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]]
+    for parsing in [parse_source.submit(raw) for raw in inputs]:
+        parsing.result()
+    futures = [
+        snapshot_for_date.submit(inputs, day, str(settings.data_dir), "backfill", force=force, docs=docs)
+        for day in dates
+    ]
+    report = BackfillReport()
+    by_future = dict(zip(futures, dates, strict=True))
+    for future in as_completed(futures):
+        day = by_future[future]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # one bad date must not stop the others; it is reported at the end
+            report.failed[day] = f"{exc.__class__.__name__}: {exc}"
+            outcome = SnapshotOutcome(day, "failed", detail=report.failed[day])
+        else:
+            if outcome.status == "published":
+                report.published.append(day)
+            elif outcome.status == "skipped":
+                report.skipped.append(day)
+            else:
+                report.quarantined[day] = outcome.quarantine_path or ""
+        for listener in list(_listeners):
+            listener(outcome)
+    for bucket in (report.published, report.skipped):
+        bucket.sort()
+    return report

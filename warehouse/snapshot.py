@@ -1,0 +1,180 @@
+"""One snapshot date, end to end: cut the parsed sources to the date, build, stage, validate, publish.
+
+The nightly flow calls this once, a backfill once per date. Parsed sources are cached per process, keyed by
+the raw files' checksums, so a backfill parses the LMArena ``full`` split once (once per Dask worker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from expectations.validate import validate_tables
+from extractors import SOURCES
+from extractors.raw_store import META_SUFFIX, RawStore, utc_now_iso
+from opengap.config import code_version
+from opengap.errors import RawStoreError
+from transforms import openness
+from transforms.build import build_snapshot, concat
+from warehouse.layout import Layout
+from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
+from warehouse.schemas import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+AS_OF = {
+    "leaderboard_scores": "per board and category, the newest LMArena leaderboard published on or before the "
+    "snapshot date (leaderboard_publish_date <= snapshot_date)",
+    "models": "models on those leaderboards; licence/organization: newest non-empty value published on or before "
+    "the snapshot date",
+    "open_closed_gap": "computed from leaderboard_scores of the same snapshot",
+    "epoch_models": "the Epoch registry file as retrieved if retrieved on or before the snapshot date "
+    "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
+    "(as_of_method=reconstructed)",
+}
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """Where one source's raw files for a run are: a raw store root and a raw date folder."""
+
+    source: str
+    root: str
+    raw_date: str
+
+    def files(self) -> list[dict[str, Any]]:
+        """The metadata of each stored file (no body is read)."""
+        folder = Path(self.root) / self.source / self.raw_date
+        metas = [json.loads(p.read_text()) for p in sorted(folder.glob(f"*{META_SUFFIX}"))]
+        return [
+            {k: m.get(k) for k in ("file", "url", "sha256", "size", "retrieved_at", "note", "params")} for m in metas
+        ]
+
+
+@dataclass
+class SnapshotOutcome:
+    snapshot_date: str
+    status: str  # published | quarantined | skipped
+    run_id: str | None = None
+    detail: str = ""
+    latest_moved: bool = False
+    quarantine_path: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+
+@lru_cache(maxsize=8)
+def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> pd.DataFrame:
+    module = SOURCES[source]
+    keep = getattr(module, "is_leaderboard_file", lambda meta: True)
+    raws = [r for r in RawStore(Path(root)).read_all(source, raw_date) if keep(r.meta)]
+    if not raws:
+        raise RawStoreError(f"no {source} data files in {Path(root) / source / raw_date}")
+    return concat([module.parse(r.content, r.meta) for r in raws]).to_pandas()
+
+
+def load_parsed(raw: RawInput) -> pd.DataFrame:
+    """Parsed rows of one source's raw folder, cached per process by the files' checksums."""
+    checksums = tuple(sorted(f["sha256"] for f in raw.files()))
+    return _parsed(raw.source, raw.root, raw.raw_date, checksums)
+
+
+def inputs_fingerprint(inputs: list[RawInput]) -> str:
+    """What a snapshot was built from: raw checksums, openness rule and schema version. Same → same tables."""
+    payload = {
+        "raw": {i.source: sorted(f["sha256"] for f in i.files()) for i in inputs},
+        "openness_rule_version": openness.rule_version(),
+        "schema_version": SCHEMA_VERSION,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _skip_reason(layout: Layout, snapshot_date: str, fingerprint: str, mode: str) -> str | None:
+    path = layout.manifest(snapshot_date)
+    if not path.is_file():
+        return None
+    existing = json.loads(path.read_text())
+    if existing.get("inputs_fingerprint") == fingerprint:
+        return "already published from the same inputs"
+    if mode == "backfill" and existing.get("mode") in {"nightly", "replay"}:
+        return f"already published by a {existing['mode']} run (kept: it was retrieved on the day)"
+    return None
+
+
+def make_snapshot(
+    inputs: list[RawInput],
+    snapshot_date: str,
+    data_dir: str,
+    mode: str,
+    *,
+    force: bool = False,
+    docs: bool = True,
+) -> SnapshotOutcome:
+    """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``."""
+    layout = Layout(Path(data_dir))
+    fingerprint = inputs_fingerprint(inputs)
+    reason = None if force else _skip_reason(layout, snapshot_date, fingerprint, mode)
+    if reason:
+        return SnapshotOutcome(snapshot_date, "skipped", detail=reason)
+    day = dt.date.fromisoformat(snapshot_date)
+    with date_lock(layout, snapshot_date):
+        tables = build_snapshot({i.source: load_parsed(i) for i in inputs}, day, {i.source: i.raw_date for i in inputs})
+        run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
+        staged = stage_tables(layout, run_id, snapshot_date, tables)
+        report = validate_tables(
+            read_staged(layout, run_id, staged), docs_dir=layout.staging(run_id) / "docs" if docs else None
+        )
+        manifest = {
+            "snapshot_date": snapshot_date,
+            "run_id": run_id,
+            "mode": mode,
+            "created_at": utc_now_iso(),
+            "code_version": code_version(),
+            "schema_version": SCHEMA_VERSION,
+            "openness_rule_version": openness.rule_version(),
+            "inputs_fingerprint": fingerprint,
+            "tables": staged,
+            "as_of": {name: AS_OF[name] for name in staged},
+            "leaderboard_publish_dates": _publish_dates(tables),
+            "sources": {
+                i.source: {
+                    "homepage": SOURCES[i.source].HOMEPAGE,
+                    "license": SOURCES[i.source].LICENSE,
+                    "raw_date": i.raw_date,
+                    "raw_dir": str(Path(i.root) / i.source / i.raw_date),
+                    "files": i.files(),
+                }
+                for i in inputs
+            },
+            "validation": report.to_dict(),
+        }
+        rows = {name: info["rows"] for name, info in staged.items()}
+        if not report.success:
+            result = quarantine(layout, manifest)
+            return SnapshotOutcome(
+                snapshot_date, "quarantined", run_id, report.summary(), False, str(result.quarantine_path), rows
+            )
+        result = commit(layout, manifest)
+        return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
+
+
+def _publish_dates(tables: dict[str, Any]) -> dict[str, str]:
+    gap = tables.get("open_closed_gap")
+    if gap is None:
+        return {}
+    return {
+        r["board"]: str(r["leaderboard_publish_date"])
+        for r in gap.select(["board", "leaderboard_publish_date"]).to_pylist()
+    }
