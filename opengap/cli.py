@@ -7,7 +7,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,11 @@ from rich.table import Table
 
 from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError
+
+if TYPE_CHECKING:  # imported lazily at run time: Prefect and GX take seconds to import
+    from flows.backfill import BackfillReport
+    from warehouse.layout import Layout
+    from warehouse.snapshot import SnapshotOutcome
 
 app = typer.Typer(
     help="opengap: the open-weight vs closed AI model record.",
@@ -80,7 +85,7 @@ def print_summary(data_dir: Path, snapshot_date: str | None = None) -> None:
         print_headline(layout, manifest["snapshot_date"])
 
 
-def print_headline(layout, snapshot_date: str) -> None:
+def print_headline(layout: Layout, snapshot_date: str) -> None:
     import duckdb
 
     con = duckdb.connect(str(layout.catalog_path), read_only=True)
@@ -122,18 +127,25 @@ def run(
     raw_archive: Annotated[Path, typer.Option(help="Archive to replay with --offline.")] = DEFAULT_ARCHIVE,
     sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
     refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
+    catch_up: Annotated[
+        bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
+    ] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory (default $OPENGAP_DATA_DIR or ./data).")] = None,
 ) -> None:
     """Run the nightly flow for one snapshot date: fetch (or replay), validate, publish."""
     _quiet_prefect()
     settings = load_settings(data_dir)
+    chosen = [s.strip() for s in sources.split(",") if s.strip()]
     try:
-        from flows.nightly import nightly
+        from flows.nightly import newest_archive_date, nightly
 
+        if catch_up:
+            target = date or (newest_archive_date(raw_archive.resolve(), chosen) if offline else _today())
+            _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
         with console.status(f"running the nightly flow into {settings.data_dir} …"):
             result = nightly(
                 snapshot_date=date,
-                sources=[s.strip() for s in sources.split(",") if s.strip()],
+                sources=chosen,
                 offline=offline,
                 raw_archive=str(raw_archive) if offline else None,
                 refresh=refresh,
@@ -142,6 +154,116 @@ def run(
         print_summary(settings.data_dir, result.snapshot_date)
     except (OpengapError, ValueError) as exc:
         fail(exc)
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _catch_up(data_dir: Path, target: str, sources: list[str], offline: bool, raw_archive: Path) -> None:
+    """Backfill every date after the latest published snapshot and before ``target``."""
+    from warehouse.layout import Layout
+    from warehouse.publish import read_latest
+
+    latest = read_latest(Layout(data_dir))
+    if latest is None:
+        raise OpengapError(
+            f"nothing is published in {data_dir} yet, so there is nothing to catch up from; "
+            "run `opengap backfill --start … --end …` first"
+        )
+    start = dt.date.fromisoformat(latest["snapshot_date"]) + dt.timedelta(days=1)
+    end = dt.date.fromisoformat(target) - dt.timedelta(days=1)
+    if start > end:
+        console.print(f"catch-up: nothing missed since {latest['snapshot_date']}")
+        return
+    report = _run_backfill(
+        start.isoformat(),
+        end.isoformat(),
+        sources=sources,
+        every="day",
+        workers=2,
+        force=False,
+        offline=offline,
+        raw_archive=str(raw_archive) if offline else None,
+        task_runner="thread",
+        dask_address=None,
+        docs=False,
+        data_dir=str(data_dir),
+    )
+    _print_backfill(report)
+    if not report.ok:
+        raise OpengapError(f"catch-up left {len(report.quarantined) + len(report.failed)} date(s) unpublished")
+
+
+def _print_backfill(report: BackfillReport) -> None:
+    summary = Table("outcome", "dates", "detail", title="backfill")
+    summary.add_row("published", str(len(report.published)), ", ".join(report.published[-5:]))
+    summary.add_row("skipped", str(len(report.skipped)), "already published (see manifests)")
+    for day, where in sorted(report.quarantined.items()):
+        summary.add_row("[red]quarantined[/]", day, where)
+    for day, error in sorted(report.failed.items()):
+        summary.add_row("[red]failed[/]", day, error)
+    console.print(summary)
+
+
+def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
+    """Run the backfill flow with a progress bar fed as each date finishes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.backfill import backfill, date_range, on_date_done
+    from flows.runners import make_task_runner
+
+    runner = make_task_runner(options.pop("task_runner"), options.pop("workers"), options.pop("dask_address"))
+    dates = date_range(start, end, options["every"])
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("backfill", total=len(dates))
+
+        def advance(outcome: SnapshotOutcome) -> None:
+            progress.update(bar, advance=1, description=f"{outcome.snapshot_date} {outcome.status}")
+
+        with on_date_done(advance):
+            return backfill.with_options(task_runner=runner)(start=start, end=end, **options)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First snapshot date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last snapshot date, YYYY-MM-DD.")],
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    every: Annotated[str, typer.Option(help="day | week | month")] = "day",
+    workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
+    force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
+    offline: Annotated[bool, typer.Option(help="Replay a raw archive instead of fetching.")] = False,
+    raw_archive: Annotated[Path, typer.Option(help="Archive to replay with --offline.")] = DEFAULT_ARCHIVE,
+    task_runner: Annotated[str, typer.Option(help="thread | dask")] = "thread",
+    dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
+    docs: Annotated[bool, typer.Option(help="Build Great Expectations Data Docs for every date.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+) -> None:
+    """Publish one validated snapshot per date in a range (resumable: finished dates are skipped)."""
+    _quiet_prefect()
+    settings = load_settings(data_dir)
+    try:
+        report = _run_backfill(
+            start,
+            end,
+            sources=[s.strip() for s in sources.split(",") if s.strip()],
+            every=every,
+            workers=workers,
+            force=force,
+            offline=offline,
+            raw_archive=str(raw_archive) if offline else None,
+            task_runner=task_runner,
+            dask_address=dask_address,
+            docs=docs,
+            data_dir=str(settings.data_dir),
+        )
+    except (OpengapError, ValueError) as exc:
+        fail(exc)
+    _print_backfill(report)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

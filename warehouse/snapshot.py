@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -130,6 +131,9 @@ def make_snapshot(
         return SnapshotOutcome(snapshot_date, "skipped", detail=reason)
     day = dt.date.fromisoformat(snapshot_date)
     with date_lock(layout, snapshot_date):
+        # Staging left by a run of this date that crashed is never read; clear it now that we hold the date.
+        for stale in layout.staging(f"{snapshot_date}-*").parent.glob(f"{snapshot_date}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         tables = build_snapshot({i.source: load_parsed(i) for i in inputs}, day, {i.source: i.raw_date for i in inputs})
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         staged = stage_tables(layout, run_id, snapshot_date, tables)
