@@ -267,6 +267,27 @@ def backfill(
 
 
 @app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="When to run, as a cron expression.")] = "0 6 * * *",
+    timezone: Annotated[str, typer.Option(help="IANA time zone of the cron expression.")] = "UTC",
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+) -> None:
+    """Run the nightly flow on a schedule until stopped (a long-running Prefect `serve`)."""
+    settings = load_settings(data_dir)
+    try:
+        from flows.schedule import serve_nightly
+
+        params = {"sources": [s.strip() for s in sources.split(",") if s.strip()], "data_dir": str(settings.data_dir)}
+        console.print(
+            f"serving the nightly flow at [bold]{cron}[/] ({timezone}) into {settings.data_dir}; Ctrl-C stops"
+        )
+        serve_nightly(cron, timezone, params)
+    except OpengapError as exc:
+        fail(exc)
+
+
+@app.command()
 def parse(
     source: Annotated[str, typer.Argument(help="lmarena | lmarena-legacy | epoch")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A local raw file.")],
