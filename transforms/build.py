@@ -9,9 +9,8 @@ import pandas as pd
 import pyarrow as pa
 
 from extractors import epoch as epoch_source
-from extractors import lmarena
 from opengap.errors import OpengapError
-from transforms.leaderboards import as_of, build_models, tag_epoch, tag_scores
+from transforms.leaderboards import LeaderboardHistory, build_models, tag_epoch, tag_scores
 from transforms.marts import open_closed_gap
 from warehouse.schemas import EPOCH_MODELS, LEADERBOARD_SCORES, MODELS, OPEN_CLOSED_GAP
 
@@ -32,8 +31,13 @@ def epoch_as_of(epoch: pd.DataFrame, snapshot_date: dt.date, raw_date: str | Non
     return epoch[published].assign(as_of_method=RECONSTRUCTED)
 
 
+def prepare(source: str, rows: pd.DataFrame) -> pd.DataFrame | LeaderboardHistory:
+    """Index a source's parsed rows once for repeated snapshots (leaderboards: by published board)."""
+    return LeaderboardHistory(rows) if source == "lmarena" else rows
+
+
 def build_snapshot(
-    parsed: Mapping[str, pd.DataFrame | pa.Table],
+    parsed: Mapping[str, pd.DataFrame | pa.Table | LeaderboardHistory],
     snapshot_date: dt.date,
     raw_dates: Mapping[str, str] | None = None,
 ) -> dict[str, pa.Table]:
@@ -47,17 +51,16 @@ def build_snapshot(
     else:
         epoch = epoch_source.SCHEMA.empty_table().to_pandas()
     if "lmarena" in parsed:
-        rows = _frame(parsed["lmarena"])
-        history = rows[rows["leaderboard_publish_date"] <= snapshot_date]
-        # The latest and full splits repeat the same published rows; a date folder may hold both.
-        history = history.drop_duplicates(list(lmarena.KEY))
-        snapshot = as_of(history, snapshot_date)
+        history = parsed["lmarena"]
+        if not isinstance(history, LeaderboardHistory):
+            history = LeaderboardHistory(_frame(history))
+        snapshot = history.as_of(snapshot_date)
         if snapshot.empty:
             raise OpengapError(
                 f"no LMArena leaderboard was published on or before {snapshot_date} in the stored raw files; "
                 "choose a later --date, or backfill from the full split"
             )
-        models = build_models(history, snapshot, epoch)
+        models = build_models(history, snapshot, epoch, snapshot_date)
         scores = tag_scores(snapshot, models)
         tables[MODELS.name] = MODELS.to_arrow(models)
         tables[LEADERBOARD_SCORES.name] = LEADERBOARD_SCORES.to_arrow(scores)

@@ -4,36 +4,71 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
+from extractors import lmarena
 from transforms import openness
 from transforms.models import epoch_index, link_to_epoch, model_key, org_key
 
 PROVENANCE = ["source", "source_url", "retrieved_at", "raw_sha256"]
 
 
+class LeaderboardHistory:
+    """Every published leaderboard of a source, indexed once so that cutting it to any date is cheap.
+
+    A backfill cuts the same ~1.2M-row ``full`` split to hundreds of dates; the groups of rows per published
+    leaderboard and the per-model metadata timeline are computed here once, not once per date.
+    """
+
+    GROUP = ("board", "category", "leaderboard_publish_date")
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        # The latest and full splits repeat the same published rows; a date folder may hold both.
+        self.rows = rows.drop_duplicates(list(lmarena.KEY)).reset_index(drop=True)
+        self._groups = self.rows.groupby(list(self.GROUP), sort=False).indices
+        self._published = pd.DataFrame(list(self._groups), columns=list(self.GROUP))
+        # Licence and organization per model and date (identical across categories): a small timeline.
+        self._metadata = (
+            self.rows[["model_name", "leaderboard_publish_date", "license", "organization"]]
+            .drop_duplicates()
+            .sort_values("leaderboard_publish_date", kind="stable")
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def as_of(self, snapshot_date: dt.date) -> pd.DataFrame:
+        """Per board and category, the newest leaderboard published on or before ``snapshot_date``."""
+        known = self._published[self._published["leaderboard_publish_date"] <= snapshot_date]
+        if known.empty:
+            return self.rows.iloc[0:0]
+        newest = known.loc[known.groupby(["board", "category"])["leaderboard_publish_date"].idxmax()]
+        positions = np.sort(np.concatenate([self._groups[tuple(key)] for key in newest.itertuples(index=False)]))
+        return self.rows.take(positions).reset_index(drop=True)
+
+    def latest_non_empty(self, column: str, snapshot_date: dt.date) -> pd.Series:
+        """Per model, the newest non-empty ``column`` published on or before the date: LMArena blanks licences
+        for a while (FORMATS.md §9), so the last known value stands until a new one is published."""
+        known = self._metadata[self._metadata["leaderboard_publish_date"] <= snapshot_date].dropna(subset=[column])
+        return known.groupby("model_name")[column].last()
+
+
 def as_of(rows: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
     """What was knowable on ``snapshot_date``: per board and category, the newest leaderboard published on or
     before that date. Works on both splits: ``latest`` already holds one date per category, ``full`` many."""
-    known = rows[rows["leaderboard_publish_date"] <= snapshot_date]
-    newest = known.groupby(["board", "category"])["leaderboard_publish_date"].transform("max")
-    return known[known["leaderboard_publish_date"] == newest].reset_index(drop=True)
+    return LeaderboardHistory(rows).as_of(snapshot_date)
 
 
-def _latest_non_empty(rows: pd.DataFrame, column: str) -> pd.Series:
-    """Per model, the newest non-empty value of ``column``: LMArena blanks licences for a while (FORMATS §9)."""
-    filled = rows.dropna(subset=[column]).sort_values("leaderboard_publish_date", kind="stable")
-    return filled.groupby("model_name")[column].last()
-
-
-def build_models(history: pd.DataFrame, snapshot: pd.DataFrame, epoch: pd.DataFrame) -> pd.DataFrame:
+def build_models(
+    history: LeaderboardHistory, snapshot: pd.DataFrame, epoch: pd.DataFrame, snapshot_date: dt.date
+) -> pd.DataFrame:
     """One row per model on the snapshot's leaderboards: identity, Epoch link and the openness decision.
 
-    ``history`` is every row known on the snapshot date (for the newest non-empty licence/organization);
-    ``snapshot`` the as-of rows whose models are described.
+    Licence and organization are each model's newest non-empty values known on the snapshot date.
     """
-    licences = _latest_non_empty(history, "license")
-    orgs = _latest_non_empty(history, "organization")
+    licences = history.latest_non_empty("license", snapshot_date)
+    orgs = history.latest_non_empty("organization", snapshot_date)
     index = epoch_index(epoch)
     first_rows = snapshot.sort_values(["model_name", "board", "category"], kind="stable").drop_duplicates("model_name")
     records = []

@@ -25,7 +25,8 @@ from extractors.raw_store import META_SUFFIX, RawStore, utc_now_iso
 from opengap.config import code_version
 from opengap.errors import RawStoreError
 from transforms import openness
-from transforms.build import build_snapshot, concat
+from transforms.build import build_snapshot, concat, prepare
+from transforms.leaderboards import LeaderboardHistory
 from warehouse.layout import Layout
 from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
 from warehouse.schemas import SCHEMA_VERSION
@@ -77,16 +78,16 @@ class SnapshotOutcome:
 
 
 @lru_cache(maxsize=8)
-def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> pd.DataFrame:
+def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> pd.DataFrame | LeaderboardHistory:
     module = SOURCES[source]
     keep = getattr(module, "is_leaderboard_file", lambda meta: True)
     raws = [r for r in RawStore(Path(root)).read_all(source, raw_date) if keep(r.meta)]
     if not raws:
         raise RawStoreError(f"no {source} data files in {Path(root) / source / raw_date}")
-    return concat([module.parse(r.content, r.meta) for r in raws]).to_pandas()
+    return prepare(source, concat([module.parse(r.content, r.meta) for r in raws]).to_pandas())
 
 
-def load_parsed(raw: RawInput) -> pd.DataFrame:
+def load_parsed(raw: RawInput) -> pd.DataFrame | LeaderboardHistory:
     """Parsed rows of one source's raw folder, cached per process by the files' checksums."""
     checksums = tuple(sorted(f["sha256"] for f in raw.files()))
     return _parsed(raw.source, raw.root, raw.raw_date, checksums)
