@@ -48,7 +48,9 @@ CATEGORIES = [
     "non_english",
     "polish",
 ]
-LICENCES = ["Proprietary"] * 6 + ["Apache 2.0", "MIT", "Llama 3.1 Community", "Gemma", "Qwen", "DeepSeek", ""]
+# Licence mix of the real text board: mostly proprietary, a spread of open licences, a rare blank.
+LICENCES = ["Proprietary"] * 60 + ["Apache 2.0"] * 10 + ["MIT"] * 8 + ["Llama 3.1 Community"] * 6 + ["Gemma"] * 5
+LICENCES += ["Qwen"] * 5 + ["DeepSeek"] * 5 + [""]
 ORGS = ["openai", "anthropic", "google", "meta", "mistral", "alibaba", "deepseek", "xai", "zai", "LMSYS"]
 CATEGORIES_FROM = dt.date(2024, 3, 26)
 

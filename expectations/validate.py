@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,24 +91,55 @@ def _json_safe(value: Any) -> Any:
         return str(value)
 
 
+class _Checkpoints:
+    """A GX context with one checkpoint per table. Building it costs more than validating a snapshot, so
+    runs without Data Docs (backfills) reuse one per thread; GX objects are not shared between threads."""
+
+    def __init__(self, names: tuple[str, ...], docs_dir: Path | None) -> None:
+        self.ctx = _context(docs_dir)
+        source = self.ctx.data_sources.add_pandas("snapshot")
+        self.checkpoints: dict[str, tuple[Any, int]] = {}
+        for name in names:
+            suite = self.ctx.suites.add(ExpectationSuite(**load_suite(name)))
+            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+            definition = self.ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+            actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["snapshot"])] if docs_dir else []
+            checkpoint = self.ctx.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"{name}_checkpoint",
+                    validation_definitions=[definition],
+                    actions=actions,
+                    result_format={"result_format": "BASIC"},
+                )
+            )
+            self.checkpoints[name] = (checkpoint, len(suite.expectations))
+
+
+_reusable = threading.local()
+
+
+def _checkpoints(names: tuple[str, ...], docs_dir: Path | None) -> _Checkpoints:
+    if docs_dir is not None:
+        return _Checkpoints(names, docs_dir)
+    # Key on the suites' content too, so an edited suite (or a test's copy) is never served stale.
+    key = (names, str(SUITES_DIR), tuple((SUITES_DIR / f"{n}.json").read_bytes() for n in names))
+    cached = getattr(_reusable, "entry", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _Checkpoints(names, None))
+        _reusable.entry = cached
+    return cached[1]
+
+
 def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -> ValidationReport:
     """Validate each table against ``suites/<table>.json``; every published table must have a suite."""
-    ctx = _context(docs_dir)
-    source = ctx.data_sources.add_pandas("snapshot")
+    for name in tables:
+        load_suite(name)  # a clear error for a table without a suite
+    checkpoints = _checkpoints(tuple(sorted(tables)), docs_dir)
     report = ValidationReport(success=True)
     for name in sorted(tables):
-        suite = ctx.suites.add(ExpectationSuite(**load_suite(name)))
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-        definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["snapshot"])] if docs_dir else []
-        checkpoint = ctx.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{name}_checkpoint",
-                validation_definitions=[definition],
-                actions=actions,
-                result_format={"result_format": "SUMMARY"},
-            )
-        )
+        checkpoint, evaluated = checkpoints.checkpoints[name]
         frame: pd.DataFrame = tables[name].to_pandas()
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         failed = 0
@@ -135,7 +167,7 @@ def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -
                         name,
                         res.exception_info.get("exception_message"),
                     )
-        report.tables[name] = {"evaluated": len(suite.expectations), "failed": failed}
+        report.tables[name] = {"evaluated": evaluated, "failed": failed}
     report.success = not report.blocking
     if docs_dir is not None and (docs_dir / "index.html").is_file():
         report.docs_index = str(docs_dir / "index.html")

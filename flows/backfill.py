@@ -24,24 +24,25 @@ from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError
 from warehouse.snapshot import SnapshotOutcome
 
-EVERY = ("day", "week", "month")
-_listeners: list[Callable[[SnapshotOutcome], None]] = []
+EVERY = ("day", "week", "month", "publish")  # publish: every date LMArena published a leaderboard
+_listeners: list[tuple[Callable[[list[str]], None], Callable[[SnapshotOutcome], None]]] = []
 
 
 @contextmanager
-def on_date_done(callback: Callable[[SnapshotOutcome], None]) -> Iterator[None]:
-    """Call ``callback`` in this process as each date finishes (the CLI's progress bar listens here)."""
-    _listeners.append(callback)
+def on_progress(planned: Callable[[list[str]], None], done: Callable[[SnapshotOutcome], None]) -> Iterator[None]:
+    """In this process, call ``planned(dates)`` once the dates are known and ``done(outcome)`` as each date
+    finishes (the CLI's progress bar listens here)."""
+    _listeners.append((planned, done))
     try:
         yield
     finally:
-        _listeners.remove(callback)
+        _listeners.remove((planned, done))
 
 
 def date_range(start: str, end: str, every: str = "day") -> list[str]:
     """Dates from start to end inclusive, stepping by day, week (7 days) or calendar month (same day number,
     clamped to the month's last day)."""
-    if every not in EVERY:
+    if every not in EVERY or every == "publish":
         raise OpengapError(f"--every must be one of {', '.join(EVERY)}, not {every!r}")
     first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     if first > last:
@@ -60,6 +61,14 @@ def date_range(start: str, end: str, every: str = "day") -> list[str]:
             return dates
         dates.append(current.isoformat())
         k += 1
+
+
+def publication_dates(start: str, end: str, published: list[str] | None = None) -> list[str]:
+    """The publication dates between start and end (checked as dates first; empty before parsing)."""
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if first > last:
+        raise OpengapError(f"--start {start} is after --end {end}")
+    return sorted({d for d in published or [] if first.isoformat() <= d <= last.isoformat()})
 
 
 @dataclass
@@ -90,11 +99,16 @@ def backfill(
     quarantined and reported; the others still publish. ``docs`` builds Data Docs for each date."""
     settings = load_settings(data_dir)
     chosen = check_sources(sources)
-    dates = date_range(start, end, every)
+    if every == "publish" and "lmarena" not in chosen:
+        raise OpengapError("--every publish follows LMArena's publication dates: include the lmarena source")
+    dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
     archive = Path(raw_archive or DEFAULT_ARCHIVE).resolve() if offline else None
     inputs = [f.result() for f in [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]]
-    for parsing in [parse_source.submit(raw) for raw in inputs]:
-        parsing.result()
+    published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
+    if every == "publish":
+        dates = publication_dates(start, end, published)
+    for planned, _ in list(_listeners):
+        planned(dates)
     futures = [
         snapshot_for_date.submit(inputs, day, str(settings.data_dir), "backfill", force=force, docs=docs)
         for day in dates
@@ -115,8 +129,8 @@ def backfill(
                 report.skipped.append(day)
             else:
                 report.quarantined[day] = outcome.quarantine_path or ""
-        for listener in list(_listeners):
-            listener(outcome)
+        for _, done in list(_listeners):
+            done(outcome)
     for bucket in (report.published, report.skipped):
         bucket.sort()
     return report

@@ -14,6 +14,7 @@ from extractors.http import make_session
 from extractors.raw_store import RawStore
 from opengap.config import Settings
 from opengap.errors import FetchError, RawStoreError
+from transforms.leaderboards import LeaderboardHistory
 from warehouse.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
 
 
@@ -71,11 +72,12 @@ def land_raw(
 
 
 @task(cache_policy=NO_CACHE)
-def parse_source(raw: RawInput) -> int:
-    """Parse one source's stored raw files (pure; the result is cached in-process for the snapshot tasks)."""
-    rows = len(load_parsed(raw))
-    get_run_logger().info("%s: parsed %d rows from %s", raw.source, rows, raw.raw_date)
-    return rows
+def parse_source(raw: RawInput) -> list[str]:
+    """Parse one source's stored raw files (pure; the result is cached in the process that runs the snapshot
+    tasks). Returns the leaderboard publication dates found, so the flow never has to parse them itself."""
+    parsed = load_parsed(raw)
+    get_run_logger().info("%s: parsed %d rows from %s", raw.source, len(parsed), raw.raw_date)
+    return [d.isoformat() for d in parsed.publish_dates()] if isinstance(parsed, LeaderboardHistory) else []
 
 
 @task(cache_policy=NO_CACHE, task_run_name="snapshot-{snapshot_date}")

@@ -210,19 +210,21 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
     """Run the backfill flow with a progress bar fed as each date finishes."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.backfill import backfill, date_range, on_date_done
+    from flows.backfill import backfill, on_progress
     from flows.runners import make_task_runner
 
     runner = make_task_runner(options.pop("task_runner"), options.pop("workers"), options.pop("dask_address"))
-    dates = date_range(start, end, options["every"])
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("backfill", total=len(dates))
+        bar = progress.add_task("landing and parsing raw files", total=None)
+
+        def planned(dates: list[str]) -> None:
+            progress.update(bar, total=len(dates), description=f"backfill of {len(dates)} date(s)")
 
         def advance(outcome: SnapshotOutcome) -> None:
             progress.update(bar, advance=1, description=f"{outcome.snapshot_date} {outcome.status}")
 
-        with on_date_done(advance):
+        with on_progress(planned, advance):
             return backfill.with_options(task_runner=runner)(start=start, end=end, **options)
 
 
@@ -231,7 +233,7 @@ def backfill(
     start: Annotated[str, typer.Option(help="First snapshot date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Last snapshot date, YYYY-MM-DD.")],
     sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
-    every: Annotated[str, typer.Option(help="day | week | month")] = "day",
+    every: Annotated[str, typer.Option(help="day | week | month | publish (each LMArena publication)")] = "day",
     workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
     force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
     offline: Annotated[bool, typer.Option(help="Replay a raw archive instead of fetching.")] = False,

@@ -178,3 +178,16 @@ def test_dask_backfill_gives_the_same_snapshots_as_threads(tmp_path):
         assert {t: i["sha256"] for t, i in a[day]["tables"].items()} == {
             t: i["sha256"] for t, i in b[day]["tables"].items()
         }
+
+
+def test_every_publish_takes_each_leaderboard_date(tmp_path):
+    report = _run(tmp_path, "2025-05-01", "2025-12-31", every="publish", sources=["lmarena"])
+    # The shipped text/text_style_control sample has these leaderboards in that window.
+    assert report.published == ["2025-05-11", "2025-05-19", "2025-11-05"]
+    manifests = _manifests(Layout(tmp_path))
+    assert manifests["2025-05-19"]["leaderboard_publish_dates"] == {
+        "text": "2025-05-19",
+        "text_style_control": "2025-05-19",
+    }
+    with pytest.raises(OpengapError, match="include the lmarena source"):
+        _run(tmp_path, "2025-05-01", "2025-12-31", every="publish", sources=["epoch"])

@@ -38,6 +38,9 @@ class LeaderboardHistory:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def publish_dates(self) -> list[dt.date]:
+        return sorted(set(self._published["leaderboard_publish_date"]))
+
     def as_of(self, snapshot_date: dt.date) -> pd.DataFrame:
         """Per board and category, the newest leaderboard published on or before ``snapshot_date``."""
         known = self._published[self._published["leaderboard_publish_date"] <= snapshot_date]
