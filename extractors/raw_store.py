@@ -1,6 +1,7 @@
 """The raw store: exact bytes of every response, with a metadata file beside each.
 
-Layout: ``<root>/<source>/<snapshot_date>/<file>`` and ``<file>.meta.json``. Files are immutable: a second
+Layout: ``<root>/<source>/<snapshot_date>/<file>`` and ``<file>.meta.json``; the root is a local folder or
+an fsspec URL. Files are immutable: a second
 write of the same path is refused unless the caller asks to refresh. Parsing only ever reads from here.
 """
 
@@ -9,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from opengap.errors import RawStoreError
+from opengap.storage import Storage
 
 META_SUFFIX = ".meta.json"
 
@@ -40,7 +40,7 @@ class RawMeta:
 class RawFile:
     content: bytes
     meta: RawMeta
-    path: Path
+    path: str  # where it is stored (a local path or a URL)
 
 
 def sha256_hex(content: bytes) -> str:
@@ -51,32 +51,19 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class RawStore:
-    """Raw responses on a local disk (the live data dir, or a shipped archive replayed offline)."""
+    """Raw responses under a root folder: the live data dir's ``raw/``, a replayed archive, or any fsspec URL."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike[str] | Storage) -> None:
+        self.storage = root if isinstance(root, Storage) else Storage(root)
+        self.root = self.storage.url
 
-    def path(self, source: str, snapshot_date: str, file: str) -> Path:
-        return self.root / source / snapshot_date / file
+    def path(self, source: str, snapshot_date: str, file: str) -> str:
+        return self.storage.path(source, snapshot_date, file)
 
     def exists(self, source: str, snapshot_date: str, file: str) -> bool:
         path = self.path(source, snapshot_date, file)
-        return path.is_file() and Path(f"{path}{META_SUFFIX}").is_file()
+        return self.storage.is_file(path) and self.storage.is_file(f"{path}{META_SUFFIX}")
 
     def write(
         self,
@@ -96,7 +83,9 @@ class RawStore:
         """Store ``content`` and its metadata; the body is written first, so a crash never leaves meta alone."""
         path = self.path(source, snapshot_date, file)
         if self.exists(source, snapshot_date, file) and not refresh:
-            raise RawStoreError(f"raw file {path} already exists; raw files are immutable (use --refresh)")
+            raise RawStoreError(
+                f"raw file {self.storage.uri(path)} already exists; raw files are immutable (use --refresh)"
+            )
         meta = RawMeta(
             source=source,
             file=file,
@@ -109,35 +98,39 @@ class RawStore:
             headers=dict(headers or {}),
             note=note,
         )
-        _atomic_write(path, content)
-        _atomic_write(Path(f"{path}{META_SUFFIX}"), json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
-        return RawFile(content, meta, path)
+        self.storage.write_bytes(path, content)
+        self.storage.write_bytes(f"{path}{META_SUFFIX}", json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
+        return RawFile(content, meta, self.storage.uri(path))
+
+    def read_meta(self, source: str, snapshot_date: str, file: str) -> RawMeta:
+        meta_path = f"{self.path(source, snapshot_date, file)}{META_SUFFIX}"
+        if not self.storage.is_file(meta_path):
+            raise RawStoreError(f"raw metadata {self.storage.uri(meta_path)} is missing")
+        try:
+            return RawMeta(**json.loads(self.storage.read_bytes(meta_path)))
+        except (ValueError, TypeError) as exc:
+            raise RawStoreError(f"metadata {self.storage.uri(meta_path)} is unreadable: {exc}") from exc
 
     def read(self, source: str, snapshot_date: str, file: str) -> RawFile:
         """Read a stored file and check it still matches the checksum recorded when it was fetched."""
         path = self.path(source, snapshot_date, file)
-        meta_path = Path(f"{path}{META_SUFFIX}")
-        if not path.is_file() or not meta_path.is_file():
-            raise RawStoreError(f"raw file {path} (or its {META_SUFFIX}) is missing")
-        try:
-            meta = RawMeta(**json.loads(meta_path.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise RawStoreError(f"metadata {meta_path} is unreadable: {exc}") from exc
-        content = path.read_bytes()
+        if not self.storage.is_file(path):
+            raise RawStoreError(f"raw file {self.storage.uri(path)} is missing")
+        meta = self.read_meta(source, snapshot_date, file)
+        content = self.storage.read_bytes(path)
         if sha256_hex(content) != meta.sha256:
-            raise RawStoreError(f"raw file {path} does not match its recorded sha256; it was modified after fetch")
-        return RawFile(content, meta, path)
+            raise RawStoreError(
+                f"raw file {self.storage.uri(path)} does not match its recorded sha256; it was modified after fetch"
+            )
+        return RawFile(content, meta, self.storage.uri(path))
 
     def dates(self, source: str) -> list[str]:
         """Snapshot dates that hold raw files for ``source``, oldest first."""
-        folder = self.root / source
-        if not folder.is_dir():
-            return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob(f"*{META_SUFFIX}")))
+        return [d for d in self.storage.names(self.storage.path(source)) if self.files(source, d)]
 
     def files(self, source: str, snapshot_date: str) -> list[str]:
-        folder = self.root / source / snapshot_date
-        return sorted(p.name[: -len(META_SUFFIX)] for p in folder.glob(f"*{META_SUFFIX}"))
+        names = self.storage.names(self.storage.path(source, snapshot_date))
+        return [n[: -len(META_SUFFIX)] for n in names if n.endswith(META_SUFFIX)]
 
     def read_all(self, source: str, snapshot_date: str) -> list[RawFile]:
         return [self.read(source, snapshot_date, f) for f in self.files(source, snapshot_date)]

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from prefect import flow
 from prefect.futures import as_completed
@@ -22,6 +21,9 @@ from flows.nightly import check_sources
 from flows.tasks import land_raw, parse_source, snapshot_for_date
 from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError
+from opengap.storage import Storage
+from warehouse.layout import Layout
+from warehouse.publish import refresh_latest
 from warehouse.snapshot import SnapshotOutcome
 
 EVERY = ("day", "week", "month", "publish")  # publish: every date LMArena published a leaderboard
@@ -102,15 +104,18 @@ def backfill(
     if every == "publish" and "lmarena" not in chosen:
         raise OpengapError("--every publish follows LMArena's publication dates: include the lmarena source")
     dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
-    archive = Path(raw_archive or DEFAULT_ARCHIVE).resolve() if offline else None
+    archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
     inputs = [f.result() for f in [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]]
     published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
     if every == "publish":
         dates = publication_dates(start, end, published)
     for planned, _ in list(_listeners):
         planned(dates)
+    # Workers (possibly on other machines) publish their dates' files and manifests; the catalog and the
+    # `latest` pointer are refreshed here, in one process, so concurrent workers never race on them.
+    layout = Layout(settings.data_dir)
     futures = [
-        snapshot_for_date.submit(inputs, day, str(settings.data_dir), "backfill", force=force, docs=docs)
+        snapshot_for_date.submit(inputs, day, settings.data_dir, "backfill", force=force, docs=docs, refresh=False)
         for day in dates
     ]
     report = BackfillReport()
@@ -125,12 +130,14 @@ def backfill(
         else:
             if outcome.status == "published":
                 report.published.append(day)
+                refresh_latest(layout)
             elif outcome.status == "skipped":
                 report.skipped.append(day)
             else:
                 report.quarantined[day] = outcome.quarantine_path or ""
         for _, done in list(_listeners):
             done(outcome)
+    refresh_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
     for bucket in (report.published, report.skipped):
         bucket.sort()
     return report

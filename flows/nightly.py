@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from prefect import flow
 
@@ -12,6 +11,7 @@ from extractors.raw_store import RawStore
 from flows.tasks import land_raw, parse_source, snapshot_for_date, today_utc
 from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError, ValidationFailed
+from opengap.storage import Storage
 from warehouse.snapshot import SnapshotOutcome
 
 
@@ -23,9 +23,9 @@ def check_sources(sources: list[str] | None) -> list[str]:
     return chosen
 
 
-def newest_archive_date(archive: Path, sources: list[str]) -> str:
+def newest_archive_date(archive: str, sources: list[str]) -> str:
     """Offline default snapshot date: the newest raw date any selected source has in the archive."""
-    store = RawStore(archive / "raw")
+    store = RawStore(Storage(archive).url_of("raw"))
     dates = [d for s in sources for d in store.dates(s)]
     if not dates:
         raise OpengapError(f"the raw archive {archive} holds no raw files for {', '.join(sources)}")
@@ -45,7 +45,7 @@ def nightly(
     archive's newest date). Raises ValidationFailed when a blocking expectation fails (after quarantining)."""
     settings = load_settings(data_dir)
     chosen = check_sources(sources)
-    archive = Path(raw_archive or DEFAULT_ARCHIVE).resolve() if offline else None
+    archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
     if snapshot_date is None:
         snapshot_date = newest_archive_date(archive, chosen) if archive else today_utc()
     dt.date.fromisoformat(snapshot_date)  # fail early on a malformed date
@@ -56,7 +56,7 @@ def nightly(
     for parsing in [parse_source.submit(raw) for raw in inputs]:
         parsing.result()
     outcome = snapshot_for_date(
-        inputs, snapshot_date, str(settings.data_dir), "replay" if offline else "nightly", force=True, docs=True
+        inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=True
     )
     if outcome.status == "quarantined":
         raise ValidationFailed(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -14,6 +13,7 @@ from extractors.http import make_session
 from extractors.raw_store import RawStore
 from opengap.config import Settings
 from opengap.errors import FetchError, RawStoreError
+from opengap.storage import Storage
 from transforms.leaderboards import LeaderboardHistory
 from warehouse.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
 
@@ -39,7 +39,7 @@ def land_raw(
     source: str,
     snapshot_date: str | None,
     settings: Settings,
-    archive: Path | None,
+    archive: str | None,
     refresh: bool = False,
     history: bool = False,
 ) -> RawInput:
@@ -51,7 +51,7 @@ def land_raw(
     """
     logger = get_run_logger()
     if archive is not None:
-        store = RawStore(archive / "raw")
+        store = RawStore(Storage(archive).url_of("raw"))
         raw_date = store.newest_date_on_or_before(source, snapshot_date or "9999-12-31")
         if raw_date is None:
             raise RawStoreError(f"the archive {archive} has no {source} raw files on or before {snapshot_date}")
@@ -82,10 +82,16 @@ def parse_source(raw: RawInput) -> list[str]:
 
 @task(cache_policy=NO_CACHE, task_run_name="snapshot-{snapshot_date}")
 def snapshot_for_date(
-    inputs: list[RawInput], snapshot_date: str, data_dir: str, mode: str, force: bool, docs: bool
+    inputs: list[RawInput],
+    snapshot_date: str,
+    data_dir: str,
+    mode: str,
+    force: bool,
+    docs: bool,
+    refresh: bool = True,
 ) -> SnapshotOutcome:
     """Build, validate and publish (or quarantine, or skip) one snapshot date."""
-    outcome = make_snapshot(inputs, snapshot_date, data_dir, mode, force=force, docs=docs)
+    outcome = make_snapshot(inputs, snapshot_date, data_dir, mode, force=force, docs=docs, refresh=refresh)
     logger = get_run_logger()
     if outcome.status == "quarantined":
         logger.error(

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,7 +52,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-def print_summary(data_dir: Path, snapshot_date: str | None = None) -> None:
+def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
     """Tables, rows, validation, where the files are, and the headline gap, for one published snapshot."""
     from warehouse.layout import Layout
     from warehouse.publish import load_manifest, read_latest
@@ -73,22 +74,22 @@ def print_summary(data_dir: Path, snapshot_date: str | None = None) -> None:
             name,
             str(info["rows"]),
             f"{checks.get('evaluated', 0) - checks.get('failed', 0)}/{checks.get('evaluated', 0)}",
-            str(layout.root / info["path"]),
+            layout.storage.url_of(info["path"]),
         )
     console.print(table)
     for warning in validation["warnings"]:
         console.print(f"  [yellow]warning[/] {warning['table']}.{warning['column']}: {warning['why']}")
     console.print(f"DuckDB catalog: {layout.catalog_path}")
     if validation.get("docs_index"):
-        console.print(f"Data Docs:      {layout.root / validation['docs_index']}")
+        console.print(f"Data Docs:      {layout.storage.url_of(validation['docs_index'])}")
     if "open_closed_gap" in manifest["tables"]:
         print_headline(layout, manifest["snapshot_date"])
 
 
 def print_headline(layout: Layout, snapshot_date: str) -> None:
-    import duckdb
+    from warehouse.catalog import connect
 
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     rows = con.execute(
         "SELECT board, leaderboard_publish_date, best_open_model, best_open_rank, best_open_rating, "
         "best_closed_model, best_closed_rank, best_closed_rating, score_gap, open_share_top10 "
@@ -124,13 +125,17 @@ def run(
         typer.Option(help="Snapshot date YYYY-MM-DD (default: today UTC; offline: the archive's newest date)."),
     ] = None,
     offline: Annotated[bool, typer.Option(help="Replay a raw archive instead of fetching.")] = False,
-    raw_archive: Annotated[Path, typer.Option(help="Archive to replay with --offline.")] = DEFAULT_ARCHIVE,
+    raw_archive: Annotated[str, typer.Option(help="Archive (folder or URL) to replay with --offline.")] = str(
+        DEFAULT_ARCHIVE
+    ),
     sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
     refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
     ] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory (default $OPENGAP_DATA_DIR or ./data).")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Data directory or URL (default $OPENGAP_DATA_DIR or ./data).")
+    ] = None,
 ) -> None:
     """Run the nightly flow for one snapshot date: fetch (or replay), validate, publish."""
     _quiet_prefect()
@@ -140,16 +145,16 @@ def run(
         from flows.nightly import newest_archive_date, nightly
 
         if catch_up:
-            target = date or (newest_archive_date(raw_archive.resolve(), chosen) if offline else _today())
+            target = date or (newest_archive_date(raw_archive, chosen) if offline else _today())
             _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
         with console.status(f"running the nightly flow into {settings.data_dir} …"):
             result = nightly(
                 snapshot_date=date,
                 sources=chosen,
                 offline=offline,
-                raw_archive=str(raw_archive) if offline else None,
+                raw_archive=raw_archive if offline else None,
                 refresh=refresh,
-                data_dir=str(settings.data_dir),
+                data_dir=settings.data_dir,
             )
         print_summary(settings.data_dir, result.snapshot_date)
     except (OpengapError, ValueError) as exc:
@@ -160,7 +165,7 @@ def _today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
-def _catch_up(data_dir: Path, target: str, sources: list[str], offline: bool, raw_archive: Path) -> None:
+def _catch_up(data_dir: str, target: str, sources: list[str], offline: bool, raw_archive: str) -> None:
     """Backfill every date after the latest published snapshot and before ``target``."""
     from warehouse.layout import Layout
     from warehouse.publish import read_latest
@@ -184,11 +189,11 @@ def _catch_up(data_dir: Path, target: str, sources: list[str], offline: bool, ra
         workers=2,
         force=False,
         offline=offline,
-        raw_archive=str(raw_archive) if offline else None,
+        raw_archive=raw_archive if offline else None,
         task_runner="thread",
         dask_address=None,
         docs=False,
-        data_dir=str(data_dir),
+        data_dir=data_dir,
     )
     _print_backfill(report)
     if not report.ok:
@@ -237,11 +242,13 @@ def backfill(
     workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
     force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
     offline: Annotated[bool, typer.Option(help="Replay a raw archive instead of fetching.")] = False,
-    raw_archive: Annotated[Path, typer.Option(help="Archive to replay with --offline.")] = DEFAULT_ARCHIVE,
+    raw_archive: Annotated[str, typer.Option(help="Archive (folder or URL) to replay with --offline.")] = str(
+        DEFAULT_ARCHIVE
+    ),
     task_runner: Annotated[str, typer.Option(help="thread | dask")] = "thread",
     dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
     docs: Annotated[bool, typer.Option(help="Build Great Expectations Data Docs for every date.")] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Publish one validated snapshot per date in a range (resumable: finished dates are skipped)."""
     _quiet_prefect()
@@ -255,11 +262,11 @@ def backfill(
             workers=workers,
             force=force,
             offline=offline,
-            raw_archive=str(raw_archive) if offline else None,
+            raw_archive=raw_archive if offline else None,
             task_runner=task_runner,
             dask_address=dask_address,
             docs=docs,
-            data_dir=str(settings.data_dir),
+            data_dir=settings.data_dir,
         )
     except (OpengapError, ValueError) as exc:
         fail(exc)
@@ -273,14 +280,14 @@ def serve(
     cron: Annotated[str, typer.Option(help="When to run, as a cron expression.")] = "0 6 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cron expression.")] = "UTC",
     sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Run the nightly flow on a schedule until stopped (a long-running Prefect `serve`)."""
     settings = load_settings(data_dir)
     try:
         from flows.schedule import serve_nightly
 
-        params = {"sources": [s.strip() for s in sources.split(",") if s.strip()], "data_dir": str(settings.data_dir)}
+        params = {"sources": [s.strip() for s in sources.split(",") if s.strip()], "data_dir": settings.data_dir}
         console.print(
             f"serving the nightly flow at [bold]{cron}[/] ({timezone}) into {settings.data_dir}; Ctrl-C stops"
         )
@@ -345,7 +352,7 @@ def parse(
 
 @app.command()
 def status(
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Show the latest published snapshot: tables, row counts, validation result."""
     try:
@@ -357,20 +364,24 @@ def status(
 @app.command()
 def validate(
     date: Annotated[str | None, typer.Option(help="Snapshot date (default: latest).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Re-run the Great Expectations suites on a published snapshot's files."""
-    import pyarrow.parquet as pq
-
     from expectations.validate import validate_tables
     from warehouse.layout import Layout
+    from warehouse.parquet import read_parquet_bytes
     from warehouse.publish import load_manifest
 
     try:
         layout = Layout(load_settings(data_dir).data_dir)
         manifest = load_manifest(layout, date)
-        tables = {name: pq.read_table(layout.root / info["path"]) for name, info in manifest["tables"].items()}
-        report = validate_tables(tables, docs_dir=layout.docs(manifest["snapshot_date"]))
+        tables = {
+            name: read_parquet_bytes(layout.storage.read_bytes(layout.path(info["path"])))
+            for name, info in manifest["tables"].items()
+        }
+        with tempfile.TemporaryDirectory(prefix="opengap-docs-") as docs:
+            report = validate_tables(tables, docs_dir=Path(docs))
+            layout.storage.upload_tree(Path(docs), layout.docs(manifest["snapshot_date"]))
         for failure in report.blocking + report.warnings:
             console.print(
                 f"  {failure.severity} {failure.table}.{failure.column}: {failure.expectation} — {failure.why}"

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from opengap import __version__
+from opengap.storage import Storage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARCHIVE = REPO_ROOT / "fixtures" / "archive"
@@ -17,12 +18,12 @@ DEFAULT_CONTACT = "opengap@users.noreply.github.com"
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
+    data_dir: str  # a local absolute path or an fsspec URL (s3://bucket/opengap)
     contact_email: str
 
     @property
-    def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
+    def raw_dir(self) -> str:
+        return Storage(self.data_dir).url_of("raw")
 
     @property
     def user_agent(self) -> str:
@@ -34,7 +35,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     """Settings from OPENGAP_DATA_DIR and OPENGAP_CONTACT_EMAIL, with an explicit data_dir winning."""
     chosen = data_dir or os.environ.get("OPENGAP_DATA_DIR") or "data"
     return Settings(
-        data_dir=Path(chosen).expanduser().resolve(),
+        data_dir=Storage(chosen).url,
         contact_email=os.environ.get("OPENGAP_CONTACT_EMAIL", DEFAULT_CONTACT),
     )
 

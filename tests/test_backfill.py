@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -28,7 +29,7 @@ def _run(data_dir, start, end, every="day", **kwargs):
 
 
 def _manifests(layout: Layout) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted(layout.manifests_dir.glob("*.json"))}
+    return {p.stem: json.loads(p.read_text()) for p in sorted(Path(layout.manifests_dir).glob("*.json"))}
 
 
 def test_date_range_steps():
@@ -85,10 +86,10 @@ def test_weekly_backfill_is_as_of_each_date_and_skips_on_rerun(tmp_path):
 def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_path, monkeypatch):
     real_commit = snapshot_mod.commit
 
-    def crash_on_15th(layout, manifest):
+    def crash_on_15th(layout, manifest, **kwargs):
         if manifest["snapshot_date"] == "2025-01-15":
             raise RuntimeError("killed while publishing 2025-01-15")
-        return real_commit(layout, manifest)
+        return real_commit(layout, manifest, **kwargs)
 
     monkeypatch.setattr(snapshot_mod, "commit", crash_on_15th)
     report = _run(tmp_path, "2025-01-01", "2025-01-29", "week")
@@ -101,7 +102,7 @@ def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_pat
     layout = Layout(tmp_path)
     assert list(_manifests(layout)) == WEEKS
     for table in ("leaderboard_scores", "models", "epoch_models", "open_closed_gap"):
-        parts = sorted(p.parent.name for p in (layout.warehouse_dir / table).glob("*/part-0.parquet"))
+        parts = sorted(p.parent.name for p in (Path(layout.warehouse_dir) / table).glob("*/part-0.parquet"))
         assert parts == [f"snapshot_date={d}" for d in WEEKS]
     con = duckdb.connect(str(layout.catalog_path), read_only=True)
     assert con.execute(

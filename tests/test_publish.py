@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from expectations.validate import ValidationReport, validate_tables
 from opengap.errors import PublishError
+from opengap.storage import Storage
+from warehouse import catalog as catalog_mod
 from warehouse import publish as publish_mod
 from warehouse.layout import Layout
 from warehouse.publish import (
@@ -60,8 +63,8 @@ def test_rerun_of_same_date_gives_byte_identical_parquet(tmp_path, tables_for):
     assert set(a["tables"]) == {"epoch_models", "leaderboard_scores", "models", "open_closed_gap"}
     for name in a["tables"]:
         assert a["tables"][name]["sha256"] == b["tables"][name]["sha256"], name
-        assert (first.root / a["tables"][name]["path"]).read_bytes() == (
-            second.root / b["tables"][name]["path"]
+        assert (Path(first.root) / a["tables"][name]["path"]).read_bytes() == (
+            Path(second.root) / b["tables"][name]["path"]
         ).read_bytes()
     # Re-publishing the same date in place keeps the same bytes and the same manifest checksum.
     _publish(first, "2026-10-02", tables, run_id="run-3")
@@ -72,10 +75,10 @@ def test_layout_is_hive_partitioned_with_manifest_latest_and_catalog(tmp_path, t
     layout = Layout(tmp_path)
     result = _publish(layout, "2025-01-06", tables_for("2025-01-06"))
     assert result.published and result.latest_moved
-    part = layout.root / "warehouse" / "open_closed_gap" / "snapshot_date=2025-01-06" / "part-0.parquet"
+    part = tmp_path / "warehouse" / "open_closed_gap" / "snapshot_date=2025-01-06" / "part-0.parquet"
     assert part.is_file()
     assert read_latest(layout)["snapshot_date"] == "2025-01-06"
-    assert not layout.staging("2025-01-06-test").exists()
+    assert not (tmp_path / "staging" / "2025-01-06-test").exists()
     con = duckdb.connect(str(layout.catalog_path), read_only=True)
     row = con.execute(
         "SELECT best_open_model, best_closed_model, round(score_gap, 2) "
@@ -95,20 +98,42 @@ def test_older_date_does_not_move_latest_backwards(tmp_path, tables_for):
     assert _catalog_dates(layout) == ["2025-01-06", "2026-10-02", "latest=2026-10-02"]
 
 
-@pytest.mark.parametrize("step", ["build_catalog", "write_json"])
+def _crash(*args, **kwargs):
+    raise RuntimeError("injected crash")
+
+
+def _crash_on(method, suffix):
+    def wrapper(self, path, *args, **kwargs):
+        if str(path).endswith(suffix):
+            raise RuntimeError("injected crash")
+        return method(self, path, *args, **kwargs)
+
+    return wrapper
+
+
+CRASH_POINTS = {
+    # before any partition file moves into the warehouse
+    "first_move": lambda mp: mp.setattr(Storage, "move", _crash),
+    # partitions moved, manifest not written
+    "manifest": lambda mp: mp.setattr(Storage, "write_json", _crash_on(Storage.write_json, "2026-10-02.json")),
+    # manifest written, catalog not rebuilt
+    "refresh": lambda mp: mp.setattr(publish_mod, "build_catalog", _crash),
+    # the new catalog half-written, not swapped in
+    "catalog_build": lambda mp: mp.setattr(catalog_mod, "_sql_list", _crash),
+}
+
+
+@pytest.mark.parametrize("step", sorted(CRASH_POINTS))
 def test_crash_between_staging_and_pointer_swap_keeps_previous_snapshot(tmp_path, tables_for, monkeypatch, step):
     layout = Layout(tmp_path)
     _publish(layout, "2025-01-06", tables_for("2025-01-06"))
-    before_latest = layout.latest_path.read_bytes()
+    before_latest = Path(layout.latest_path).read_bytes()
     before_catalog = _catalog_dates(layout)
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("injected crash")
-
-    monkeypatch.setattr(publish_mod, step, crash)
+    CRASH_POINTS[step](monkeypatch)
     with pytest.raises(RuntimeError, match="injected"):
         _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="crashing")
-    assert layout.latest_path.read_bytes() == before_latest
+    assert Path(layout.latest_path).read_bytes() == before_latest
     assert _catalog_dates(layout) == before_catalog
     monkeypatch.undo()
     # The re-run completes the publish.
@@ -128,12 +153,13 @@ def test_blocking_failure_quarantines_and_latest_stays(tmp_path, tables_for):
     assert any(f.expectation == "expect_table_row_count_to_be_between" for f in staged_report.blocking)
     result = _publish(layout, "2026-10-02", tables, run_id="bad-run", report=staged_report)
     assert not result.published
-    assert (result.quarantine_path / "manifest.json").is_file()
-    assert (result.quarantine_path / "warehouse" / "leaderboard_scores").is_dir()
-    saved = json.loads((result.quarantine_path / "manifest.json").read_text())
+    quarantined = Path(result.quarantine_path)
+    assert (quarantined / "manifest.json").is_file()
+    assert (quarantined / "warehouse" / "leaderboard_scores").is_dir()
+    saved = json.loads((quarantined / "manifest.json").read_text())
     assert saved["validation"]["success"] is False
     assert read_latest(layout)["snapshot_date"] == "2025-01-06"
-    assert not layout.partition("leaderboard_scores", "2026-10-02").exists()
+    assert not (tmp_path / layout.partition("leaderboard_scores", "2026-10-02")).exists()
 
 
 def test_second_publisher_is_refused_with_a_clear_message(tmp_path):

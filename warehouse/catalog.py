@@ -1,14 +1,16 @@
 """The DuckDB catalog BI tools open: one view per table over every published snapshot, plus ``<table>_latest``.
 
 Views list the Parquet files of committed snapshots (those with a manifest) explicitly, so a half-finished
-publish is never visible. The file is rebuilt aside and swapped in with one rename.
+publish is never visible. The file is rebuilt aside and swapped in with one rename. For a remote data
+directory the catalog is built in a local cache folder (DuckDB opens local files) and a copy is uploaded to
+``<data>/catalog/opengap.duckdb``; its views read the remote files (DuckDB's httpfs for s3:// and gs://).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,17 +21,25 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def build_catalog(layout: Layout, latest_date: str | None) -> Path:
-    """Write the catalog for every manifest under ``layout`` and atomically replace the old one."""
-    manifests = [json.loads(p.read_text()) for p in sorted(layout.manifests_dir.glob("*.json"))]
+def connect(layout: Layout, database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that can read the layout's storage (fsspec filesystems are registered)."""
+    con = duckdb.connect(str(database), read_only=read_only)
+    if not layout.storage.is_local:
+        con.register_filesystem(layout.storage.fs)
+    return con
+
+
+def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: str | None) -> Path:
+    """Write the catalog for ``manifests`` and atomically replace the old one."""
     files: dict[str, list[str]] = {}
     for manifest in manifests:
         for table, info in manifest["tables"].items():
-            files.setdefault(table, []).append(str(layout.root / info["path"]))
-    layout.catalog_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = layout.catalog_path.with_name(f".{layout.catalog_path.name}.{os.getpid()}.tmp")
+            files.setdefault(table, []).append(layout.storage.uri(layout.path(info["path"])))
+    target = layout.catalog_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = connect(layout, tmp)
     try:
         for table, paths in sorted(files.items()):
             con.execute(
@@ -44,7 +54,7 @@ def build_catalog(layout: Layout, latest_date: str | None) -> Path:
             "CREATE TABLE snapshots (snapshot_date DATE, run_id VARCHAR, mode VARCHAR, created_at TIMESTAMPTZ, "
             "code_version VARCHAR, validation_success BOOLEAN, warnings INTEGER, is_latest BOOLEAN)"
         )
-        for m in manifests:
+        for m in sorted(manifests, key=lambda m: m["snapshot_date"]):
             con.execute(
                 "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -61,5 +71,7 @@ def build_catalog(layout: Layout, latest_date: str | None) -> Path:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    os.replace(tmp, layout.catalog_path)
-    return layout.catalog_path
+    os.replace(tmp, target)
+    if not layout.storage.is_local:
+        layout.storage.write_bytes(layout.path("catalog/opengap.duckdb"), target.read_bytes())
+    return target

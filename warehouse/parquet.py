@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,9 +18,14 @@ WRITE_OPTIONS = {
 }
 
 
-def write_table(table: pa.Table, path: Path, key: tuple[str, ...]) -> None:
-    """Write ``table`` sorted by its key (stable), with schema metadata stripped of anything run-dependent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def parquet_bytes(table: pa.Table, key: tuple[str, ...]) -> bytes:
+    """``table`` sorted by its key (stable) as Parquet, with schema metadata stripped of anything run-dependent."""
     ordered = table.sort_by([(k, "ascending") for k in key]) if table.num_rows else table
     ordered = ordered.replace_schema_metadata(None)
-    pq.write_table(ordered, path, **WRITE_OPTIONS)
+    sink = pa.BufferOutputStream()
+    pq.write_table(ordered, sink, **WRITE_OPTIONS)
+    return sink.getvalue().to_pybytes()
+
+
+def read_parquet_bytes(content: bytes) -> pa.Table:
+    return pq.read_table(io.BytesIO(content))

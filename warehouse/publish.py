@@ -4,19 +4,16 @@ Order of a publish, and why a crash at any step leaves readers on the previous s
 1. ``stage_tables`` writes every table under ``staging/<run_id>/`` (nothing published yet).
 2. Validation runs on the staged files. A blocking failure moves the whole staging folder to
    ``quarantine/<date>/<run_id>/`` with its report; nothing else changes.
-3. ``commit`` replaces each partition's single Parquet file with ``os.replace`` (atomic per file), writes the
-   manifest, rebuilds the DuckDB catalog aside and swaps it in, and last moves the ``latest`` pointer.
-   The catalog lists only files named by manifests, and the pointer moves last, so until the final renames
-   readers see the old state; re-running the date completes the publish.
+3. ``commit`` moves each partition's single Parquet file over the published one (atomic per file) and
+   writes the manifest; ``refresh_latest`` then rebuilds the DuckDB catalog aside and swaps it in, and last
+   moves the ``latest`` pointer. The catalog lists only files named by manifests, and the pointer moves
+   last, so until the final renames readers see the old state; re-running the date completes the publish.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,34 +22,19 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from extractors.raw_store import sha256_hex
 from opengap.errors import PublishError
 from warehouse.catalog import build_catalog
 from warehouse.layout import Layout
-from warehouse.parquet import write_table
+from warehouse.parquet import parquet_bytes, read_parquet_bytes
 from warehouse.schemas import TABLES
-
-PART = "part-0.parquet"
-
-
-def write_json(path: Path, payload: Any) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def read_latest(layout: Layout) -> dict[str, Any] | None:
-    if not layout.latest_path.is_file():
+    if not layout.storage.is_file(layout.latest_path):
         return None
-    return json.loads(layout.latest_path.read_text())
+    return layout.storage.read_json(layout.latest_path)
 
 
 @contextmanager
@@ -102,12 +84,11 @@ def stage_tables(layout: Layout, run_id: str, snapshot_date: str, tables: dict[s
     staged = {}
     for name in sorted(tables):
         spec = TABLES[name]
-        final = layout.partition(name, snapshot_date) / PART
-        path = layout.staging(run_id) / final.relative_to(layout.root)
-        write_table(tables[name], path, spec.key)
-        content = path.read_bytes()
+        relative = layout.partition(name, snapshot_date)
+        content = parquet_bytes(tables[name], spec.key)
+        layout.storage.write_bytes(f"{layout.staging(run_id)}/{relative}", content)
         staged[name] = {
-            "path": str(final.relative_to(layout.root)),
+            "path": relative,
             "rows": tables[name].num_rows,
             "bytes": len(content),
             "sha256": sha256_hex(content),
@@ -119,7 +100,10 @@ def stage_tables(layout: Layout, run_id: str, snapshot_date: str, tables: dict[s
 
 def read_staged(layout: Layout, run_id: str, staged: dict[str, dict]) -> dict[str, pa.Table]:
     """The staged files read back, so validation checks exactly the bytes that would be published."""
-    return {name: pq.read_table(layout.staging(run_id) / info["path"]) for name, info in staged.items()}
+    return {
+        name: read_parquet_bytes(layout.storage.read_bytes(f"{layout.staging(run_id)}/{info['path']}"))
+        for name, info in staged.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -128,56 +112,70 @@ class PublishResult:
     run_id: str
     published: bool
     latest_moved: bool
-    manifest_path: Path | None
-    quarantine_path: Path | None
+    manifest_path: str | None
+    quarantine_path: str | None
 
 
 def quarantine(layout: Layout, manifest: dict[str, Any]) -> PublishResult:
     """Keep a failed snapshot, with its validation report, where nobody reads it by accident."""
     date, run_id = manifest["snapshot_date"], manifest["run_id"]
-    target = layout.quarantine(date, run_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = layout.staging(run_id)
-    if staging.exists():
-        os.replace(staging, target)
-    if (target / "docs" / "index.html").is_file():
-        manifest["validation"]["docs_index"] = str((target / "docs" / "index.html").relative_to(layout.root))
-    write_json(target / "manifest.json", manifest)
-    return PublishResult(date, run_id, False, False, None, target)
+    storage, target = layout.storage, layout.quarantine(date, run_id)
+    if storage.exists(layout.staging(run_id)):
+        storage.move(layout.staging(run_id), target)
+    if storage.is_file(f"{target}/docs/index.html"):
+        manifest["validation"]["docs_index"] = storage.relative(f"{target}/docs/index.html")
+    storage.write_json(f"{target}/manifest.json", manifest)
+    return PublishResult(date, run_id, False, False, None, storage.uri(target))
 
 
-def commit(layout: Layout, manifest: dict[str, Any]) -> PublishResult:
-    """Move a validated, staged snapshot into the warehouse and then move ``latest`` (see module doc)."""
+def commit(layout: Layout, manifest: dict[str, Any], *, refresh: bool = True) -> PublishResult:
+    """Move a validated, staged snapshot into the warehouse and write its manifest; then, unless the caller
+    refreshes later itself (a distributed backfill does it once, in the flow), rebuild the catalog and move
+    ``latest`` (see module doc)."""
     date, run_id = manifest["snapshot_date"], manifest["run_id"]
-    staging = layout.staging(run_id)
+    storage, staging = layout.storage, layout.staging(run_id)
+    for info in manifest["tables"].values():
+        storage.move(f"{staging}/{info['path']}", layout.path(info["path"]))
+    if storage.is_dir(f"{staging}/docs"):
+        storage.remove(layout.docs(date))
+        storage.move(f"{staging}/docs", layout.docs(date))
+        manifest["validation"]["docs_index"] = storage.relative(f"{layout.docs(date)}/index.html")
+    storage.write_json(layout.manifest(date), manifest)
+    storage.remove(staging)
+    moved = refresh_latest(layout) == date if refresh else False
+    return PublishResult(date, run_id, True, moved, storage.uri(layout.manifest(date)), None)
+
+
+def published_manifests(layout: Layout) -> list[dict[str, Any]]:
+    names = [n for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
+    return [layout.storage.read_json(f"{layout.manifests_dir}/{n}") for n in names]
+
+
+def refresh_latest(layout: Layout) -> str | None:
+    """Rebuild the catalog from every manifest, then point ``latest`` at the newest snapshot. Returns the
+    date ``latest`` moved to, or None when it did not move."""
     with publish_lock(layout):
-        for info in manifest["tables"].values():
-            target = layout.root / info["path"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / info["path"], target)
-        if (staging / "docs").is_dir():
-            docs = layout.docs(date)
-            if docs.exists():
-                shutil.rmtree(docs)
-            docs.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / "docs", docs)
-            manifest["validation"]["docs_index"] = str((docs / "index.html").relative_to(layout.root))
-        write_json(layout.manifest(date), manifest)
+        manifests = published_manifests(layout)
+        if not manifests:
+            return None
+        newest = max(manifests, key=lambda m: m["snapshot_date"])
+        build_catalog(layout, manifests, newest["snapshot_date"])
         current = read_latest(layout)
-        moves = current is None or date >= current["snapshot_date"]
-        latest_date = date if moves else current["snapshot_date"]
-        build_catalog(layout, latest_date)
-        if moves:
-            write_json(
-                layout.latest_path,
-                {
-                    "snapshot_date": date,
-                    "run_id": run_id,
-                    "manifest": str(layout.manifest(date).relative_to(layout.root)),
-                },
-            )
-        shutil.rmtree(staging, ignore_errors=True)
-    return PublishResult(date, run_id, True, moves, layout.manifest(date), None)
+        if (
+            current is not None
+            and current["snapshot_date"] == newest["snapshot_date"]
+            and (current["run_id"] == newest["run_id"])
+        ):
+            return None
+        layout.storage.write_json(
+            layout.latest_path,
+            {
+                "snapshot_date": newest["snapshot_date"],
+                "run_id": newest["run_id"],
+                "manifest": layout.storage.relative(layout.manifest(newest["snapshot_date"])),
+            },
+        )
+        return newest["snapshot_date"]
 
 
 def load_manifest(layout: Layout, snapshot_date: str | None = None) -> dict[str, Any]:
@@ -188,6 +186,6 @@ def load_manifest(layout: Layout, snapshot_date: str | None = None) -> dict[str,
             raise PublishError(f"no snapshot has been published in {layout.root}; run `opengap run` first")
         snapshot_date = latest["snapshot_date"]
     path = layout.manifest(snapshot_date)
-    if not path.is_file():
+    if not layout.storage.is_file(path):
         raise PublishError(f"no published snapshot for {snapshot_date} in {layout.root} (looked for {path})")
-    return json.loads(path.read_text())
+    return layout.storage.read_json(path)

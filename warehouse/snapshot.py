@@ -10,9 +10,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import shutil
+import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pandas as pd
 
 from expectations.validate import validate_tables
 from extractors import SOURCES
-from extractors.raw_store import META_SUFFIX, RawStore, utc_now_iso
+from extractors.raw_store import RawStore, utc_now_iso
 from opengap.config import code_version
 from opengap.errors import RawStoreError
 from transforms import openness
@@ -55,8 +55,9 @@ class RawInput:
 
     def files(self) -> list[dict[str, Any]]:
         """The metadata of each stored file (no body is read)."""
-        folder = Path(self.root) / self.source / self.raw_date
-        metas = [json.loads(p.read_text()) for p in sorted(folder.glob(f"*{META_SUFFIX}"))]
+        store = RawStore(self.root)
+        names = store.files(self.source, self.raw_date)
+        metas = [asdict(store.read_meta(self.source, self.raw_date, name)) for name in names]
         return [
             {k: m.get(k) for k in ("file", "url", "sha256", "size", "retrieved_at", "note", "params")} for m in metas
         ]
@@ -81,9 +82,9 @@ class SnapshotOutcome:
 def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> pd.DataFrame | LeaderboardHistory:
     module = SOURCES[source]
     keep = getattr(module, "is_leaderboard_file", lambda meta: True)
-    raws = [r for r in RawStore(Path(root)).read_all(source, raw_date) if keep(r.meta)]
+    raws = [r for r in RawStore(root).read_all(source, raw_date) if keep(r.meta)]
     if not raws:
-        raise RawStoreError(f"no {source} data files in {Path(root) / source / raw_date}")
+        raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
     return prepare(source, concat([module.parse(r.content, r.meta) for r in raws]).to_pandas())
 
 
@@ -105,9 +106,9 @@ def inputs_fingerprint(inputs: list[RawInput]) -> str:
 
 def _skip_reason(layout: Layout, snapshot_date: str, fingerprint: str, mode: str) -> str | None:
     path = layout.manifest(snapshot_date)
-    if not path.is_file():
+    if not layout.storage.is_file(path):
         return None
-    existing = json.loads(path.read_text())
+    existing = layout.storage.read_json(path)
     if existing.get("inputs_fingerprint") == fingerprint:
         return "already published from the same inputs"
     if mode == "backfill" and existing.get("mode") in {"nightly", "replay"}:
@@ -123,9 +124,11 @@ def make_snapshot(
     *,
     force: bool = False,
     docs: bool = True,
+    refresh: bool = True,
 ) -> SnapshotOutcome:
-    """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``."""
-    layout = Layout(Path(data_dir))
+    """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
+    ``refresh=False`` leaves the catalog and ``latest`` to the caller (see ``refresh_latest``)."""
+    layout = Layout(data_dir)
     fingerprint = inputs_fingerprint(inputs)
     reason = None if force else _skip_reason(layout, snapshot_date, fingerprint, mode)
     if reason:
@@ -133,14 +136,17 @@ def make_snapshot(
     day = dt.date.fromisoformat(snapshot_date)
     with date_lock(layout, snapshot_date):
         # Staging left by a run of this date that crashed is never read; clear it now that we hold the date.
-        for stale in layout.staging(f"{snapshot_date}-*").parent.glob(f"{snapshot_date}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        for stale in layout.storage.names(layout.path("staging")):
+            if stale.startswith(f"{snapshot_date}-"):
+                layout.storage.remove(layout.staging(stale))
         tables = build_snapshot({i.source: load_parsed(i) for i in inputs}, day, {i.source: i.raw_date for i in inputs})
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         staged = stage_tables(layout, run_id, snapshot_date, tables)
-        report = validate_tables(
-            read_staged(layout, run_id, staged), docs_dir=layout.staging(run_id) / "docs" if docs else None
-        )
+        with tempfile.TemporaryDirectory(prefix="opengap-docs-") as local_docs:
+            # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
+            report = validate_tables(read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None)
+            if docs:
+                layout.storage.upload_tree(Path(local_docs), f"{layout.staging(run_id)}/docs")
         manifest = {
             "snapshot_date": snapshot_date,
             "run_id": run_id,
@@ -158,7 +164,7 @@ def make_snapshot(
                     "homepage": SOURCES[i.source].HOMEPAGE,
                     "license": SOURCES[i.source].LICENSE,
                     "raw_date": i.raw_date,
-                    "raw_dir": str(Path(i.root) / i.source / i.raw_date),
+                    "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
                     "files": i.files(),
                 }
                 for i in inputs
@@ -169,9 +175,9 @@ def make_snapshot(
         if not report.success:
             result = quarantine(layout, manifest)
             return SnapshotOutcome(
-                snapshot_date, "quarantined", run_id, report.summary(), False, str(result.quarantine_path), rows
+                snapshot_date, "quarantined", run_id, report.summary(), False, result.quarantine_path, rows
             )
-        result = commit(layout, manifest)
+        result = commit(layout, manifest, refresh=refresh)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
 
 
