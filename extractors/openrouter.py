@@ -1,0 +1,198 @@
+"""OpenRouter's model catalogue: ``GET https://openrouter.ai/api/v1/models`` (no key, no pagination).
+
+One row per model id with its Hugging Face repo id (when OpenRouter gives one), context length, modality and
+USD prices per 1M tokens. Router pseudo-models (negative prices, e.g. ``openrouter/auto``) are dropped.
+The API has no history: every fetch is the current catalogue. See FORMATS.md section 3.
+
+Handled drift: the 2025 body has no ``canonical_slug``, ``expiration_date`` or ``knowledge_cutoff`` (all come
+out null); some captures are the bare ``.data`` array instead of the ``{"data": [...]}`` body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pyarrow as pa
+import requests
+
+from extractors.base import PROVENANCE_FIELDS, provenance_arrays
+from extractors.http import fetch_to_store
+from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.errors import ParseError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "openrouter"
+HOMEPAGE = "https://openrouter.ai/models"
+LICENSE = "OpenRouter terms of service (public API, no stated data licence)"
+API_URL = "https://openrouter.ai/api/v1/models"
+# `output_modalities` defaults to "text" (OpenRouter SDK reference), which silently drops image- and
+# audio-output models from the answer; "all" asks for the whole catalogue.
+PARAMS = {"output_modalities": "all"}
+RAW_FILE = "models.json"
+FREE_SUFFIX = ":free"
+ALIAS_PREFIX = "~"  # "~openai/gpt-latest": an alias that always points at a family's newest model
+# Routers priced at "0" instead of a negative sentinel, so the price rule cannot see them: kept, flagged.
+ZERO_PRICE_ROUTERS = frozenset({"openrouter/free"})
+PER_MILLION = Decimal(1_000_000)
+
+KEY = ("model_id",)
+
+SCHEMA = pa.schema(
+    [
+        pa.field("model_id", pa.string(), nullable=False),  # OpenRouter's id, e.g. "openai/gpt-oss-120b:free"
+        pa.field("canonical_slug", pa.string()),  # absent before 2026
+        pa.field("name", pa.string()),
+        pa.field("hugging_face_id", pa.string()),  # a repo id, or null when OpenRouter gives "" or null
+        pa.field("hf_id_state", pa.string(), nullable=False),  # repo | empty | null: what the API said
+        pa.field("created", pa.timestamp("s", tz="UTC")),
+        pa.field("context_length", pa.int64()),
+        pa.field("modality", pa.string()),  # architecture.modality, e.g. "text+image->text"
+        pa.field("price_prompt_per_1m", pa.float64()),  # USD per 1M input tokens
+        pa.field("price_completion_per_1m", pa.float64()),  # USD per 1M output tokens
+        pa.field("is_free", pa.bool_(), nullable=False),  # the id ends with ":free"
+        pa.field("base_model_id", pa.string(), nullable=False),  # id without ":suffix" and leading "~"
+        pa.field("is_router", pa.bool_(), nullable=False),  # a zero-priced router (negative ones are dropped)
+        pa.field("knowledge_cutoff", pa.date32()),  # from 2026-05
+        pa.field("expiration_date", pa.date32()),  # from 2026
+        *PROVENANCE_FIELDS,
+    ]
+)
+_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in {p.name for p in PROVENANCE_FIELDS}])
+
+
+def fetch(
+    session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
+) -> list[RawFile]:
+    """Store the whole catalogue. There is no history endpoint, so ``history`` fetches the same answer."""
+    return [
+        fetch_to_store(
+            session,
+            store,
+            source=SOURCE,
+            snapshot_date=snapshot_date,
+            file=RAW_FILE,
+            url=API_URL,
+            params=dict(PARAMS),
+            refresh=refresh,
+        )
+    ]
+
+
+def base_model_id(model_id: str) -> str:
+    """``~anthropic/claude-sonnet-latest`` -> ``anthropic/claude-sonnet-latest``; ``x/y:free`` -> ``x/y``."""
+    return model_id.removeprefix(ALIAS_PREFIX).split(":", 1)[0]
+
+
+def _where(meta: RawMeta) -> str:
+    return f"{SOURCE} file {meta.file} ({meta.url})"
+
+
+def _models(raw: bytes, meta: RawMeta) -> list[Any]:
+    try:
+        doc: Any = json.loads(raw)
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise ParseError(f"{_where(meta)} is not valid JSON (truncated download?): {exc}") from exc
+    if isinstance(doc, dict):
+        if not isinstance(doc.get("data"), list):
+            raise ParseError(f"{_where(meta)}: JSON object without a 'data' array (an error answer?)")
+        return doc["data"]
+    if isinstance(doc, list):  # the bare .data array, as some mirrors save it
+        return doc
+    raise ParseError(f"{_where(meta)}: JSON is neither {{'data': [...]}} nor an array of models")
+
+
+def _price(pricing: dict[str, Any], name: str, model_id: str, meta: RawMeta) -> Decimal | None:
+    """USD per token as a Decimal: the API writes decimal strings ("0.00000025"); float would add noise."""
+    value = pricing.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ParseError(f"{_where(meta)}: model {model_id!r} has non-numeric pricing.{name} {value!r}") from exc
+    if not price.is_finite():
+        raise ParseError(f"{_where(meta)}: model {model_id!r} has non-numeric pricing.{name} {value!r}")
+    return price
+
+
+def _date(value: Any, column: str, model_id: str, meta: RawMeta) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise ParseError(f"{_where(meta)}: model {model_id!r} has {column} {value!r}, not YYYY-MM-DD") from exc
+
+
+def _int(value: Any, column: str, model_id: str, meta: RawMeta) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, float) or not value.is_integer():
+        raise ParseError(f"{_where(meta)}: model {model_id!r} has non-integer {column} {value!r}")
+    return int(value)
+
+
+def parse(raw: bytes, meta: RawMeta) -> pa.Table:
+    """One row per model id, sorted by id. Routers with negative (sentinel) prices are left out."""
+    models = _models(raw, meta)
+    rows: dict[str, dict[str, Any]] = {}
+    routers: list[str] = []
+    for i, model in enumerate(models):
+        if not isinstance(model, dict):
+            raise ParseError(f"{_where(meta)}: entry {i} is not a JSON object")
+        model_id = model.get("id")
+        if not isinstance(model_id, str) or not model_id.strip():
+            raise ParseError(f"{_where(meta)}: entry {i} has no 'id'; the source format may have changed")
+        pricing = model.get("pricing") or {}
+        if not isinstance(pricing, dict):
+            raise ParseError(f"{_where(meta)}: model {model_id!r} has a non-object 'pricing'")
+        prompt = _price(pricing, "prompt", model_id, meta)
+        completion = _price(pricing, "completion", model_id, meta)
+        if any(p is not None and p < 0 for p in (prompt, completion)):
+            routers.append(model_id)
+            continue
+        if model_id in rows:
+            raise ParseError(f"{_where(meta)}: model id {model_id!r} appears twice")
+        hf_id = model.get("hugging_face_id")
+        if hf_id is not None and not isinstance(hf_id, str):
+            raise ParseError(f"{_where(meta)}: model {model_id!r} has a non-string hugging_face_id {hf_id!r}")
+        hf_id = None if hf_id is None else hf_id.strip()
+        created = _int(model.get("created"), "created", model_id, meta)
+        try:
+            created_at = None if created is None else dt.datetime.fromtimestamp(created, dt.UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ParseError(f"{_where(meta)}: model {model_id!r} has out-of-range created {created}") from exc
+        architecture = model.get("architecture")
+        modality = architecture.get("modality") if isinstance(architecture, dict) else None
+        rows[model_id] = {
+            "model_id": model_id,
+            "canonical_slug": model.get("canonical_slug") or None,
+            "name": model.get("name") or None,
+            "hugging_face_id": hf_id or None,
+            "hf_id_state": "null" if hf_id is None else ("empty" if hf_id == "" else "repo"),
+            "created": created_at,
+            "context_length": _int(model.get("context_length"), "context_length", model_id, meta),
+            "modality": modality or None,
+            "price_prompt_per_1m": None if prompt is None else float(prompt * PER_MILLION),
+            "price_completion_per_1m": None if completion is None else float(completion * PER_MILLION),
+            "is_free": model_id.endswith(FREE_SUFFIX),
+            "base_model_id": base_model_id(model_id),
+            "is_router": model_id in ZERO_PRICE_ROUTERS,
+            "knowledge_cutoff": _date(model.get("knowledge_cutoff"), "knowledge_cutoff", model_id, meta),
+            "expiration_date": _date(model.get("expiration_date"), "expiration_date", model_id, meta),
+        }
+    if routers:
+        log.info("%s: excluded %d router pseudo-model(s) with negative prices: %s", meta.file, len(routers), routers)
+    if not rows:
+        raise ParseError(f"{_where(meta)} holds no models")
+    table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=_ROW_SCHEMA)
+    for name, array in provenance_arrays(meta, table.num_rows).items():
+        table = table.append_column(name, array)
+    return table.select(SCHEMA.names).cast(SCHEMA)
