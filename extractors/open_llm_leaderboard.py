@@ -93,6 +93,7 @@ _EMOJI_PREFIX = re.compile(r"^[^\w(]+")  # "💬 chat models (…)" -> "chat mod
 _BOOLS = {"true": True, "false": False}
 
 KEY = ("eval_name",)
+STATIC = True  # retired: loaded once; later runs reuse the stored copy instead of fetching it again
 
 SCHEMA = pa.schema(
     [

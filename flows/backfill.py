@@ -105,7 +105,10 @@ def backfill(
         raise OpengapError("--every publish follows LMArena's publication dates: include the lmarena source")
     dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
-    inputs = [f.result() for f in [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]]
+    landing = [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]
+    inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
+    if not inputs:
+        raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
     published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
     if every == "publish":
         dates = publication_dates(start, end, published)

@@ -52,7 +52,9 @@ def nightly(
 
     # Sources are independent: land and parse them concurrently on the flow's task runner.
     landing = [land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen]
-    inputs = [f.result() for f in landing]
+    inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
+    if not inputs:
+        raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
     for parsing in [parse_source.submit(raw) for raw in inputs]:
         parsing.result()
     outcome = snapshot_for_date(

@@ -42,8 +42,8 @@ def land_raw(
     archive: str | None,
     refresh: bool = False,
     history: bool = False,
-) -> RawInput:
-    """Make sure raw files exist for ``source`` and say where they are.
+) -> RawInput | None:
+    """Make sure raw files exist for ``source`` and say where they are (None: the source is skipped).
 
     Live: download into ``<data>/raw/<source>/<date>/`` (reused on re-runs unless refresh); ``history`` asks
     for the source's full history (LMArena's ``full`` split) and stores it under today's date. Offline: the
@@ -54,10 +54,17 @@ def land_raw(
         store = RawStore(Storage(archive).url_of("raw"))
         raw_date = store.newest_date_on_or_before(source, snapshot_date or "9999-12-31")
         if raw_date is None:
-            raise RawStoreError(f"the archive {archive} has no {source} raw files on or before {snapshot_date}")
+            logger.warning(
+                "%s: skipped, the archive %s has no raw files on or before %s", source, archive, snapshot_date
+            )
+            return None
         logger.info("%s: replaying archived raw from %s", source, raw_date)
         return RawInput(source, str(store.root), raw_date)
     store = RawStore(settings.raw_dir)
+    module = SOURCES[source]
+    if getattr(module, "STATIC", False) and store.dates(source) and not refresh:
+        # A retired source never changes: reuse the copy stored on the first run.
+        return RawInput(source, store.root, store.dates(source)[-1])
     raw_date = snapshot_date or today_utc()
     if raw_date != today_utc() and not store.files(source, raw_date):
         # Fetching today's data into a past date's folder would break "only what was knowable on that date".

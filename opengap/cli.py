@@ -30,6 +30,7 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 DEBUG = {"on": False}
+ALL_SOURCES = "lmarena,epoch,artificial_analysis,openrouter,open_llm_leaderboard"
 
 
 @app.callback()
@@ -128,7 +129,7 @@ def run(
     raw_archive: Annotated[str, typer.Option(help="Archive (folder or URL) to replay with --offline.")] = str(
         DEFAULT_ARCHIVE
     ),
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
     refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
@@ -237,7 +238,7 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
 def backfill(
     start: Annotated[str, typer.Option(help="First snapshot date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Last snapshot date, YYYY-MM-DD.")],
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
     every: Annotated[str, typer.Option(help="day | week | month | publish (each LMArena publication)")] = "day",
     workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
     force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
@@ -279,7 +280,7 @@ def backfill(
 def serve(
     cron: Annotated[str, typer.Option(help="When to run, as a cron expression.")] = "0 6 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cron expression.")] = "UTC",
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = "lmarena,epoch",
+    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
     data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Run the nightly flow on a schedule until stopped (a long-running Prefect `serve`)."""

@@ -28,6 +28,11 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "leaderboard_scores": 54,
         "models": 36,
         "open_closed_gap": 2,
+        "openrouter_models": 14,
+        "open_llm_leaderboard": 21,
+        "openness_evidence": 71,
+        "openness_conflicts": 0,
+        "unmatched_names": 37,
     }
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"

@@ -24,6 +24,7 @@ from extractors.raw_store import RawStore
 from opengap.errors import FetchError, ParseError, RawStoreError
 
 SHA = "d25aabda0010d1986a11988e5cb0a748053ce02b"
+LIVE_SOURCES = ["lmarena", "epoch"]  # the sources this loopback server answers for
 TODAY = datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
@@ -157,7 +158,7 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     from warehouse.publish import load_manifest
 
     _serve_sources(server, monkeypatch)
-    result = nightly(data_dir=str(tmp_path))
+    result = nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
     manifest = load_manifest(Layout(tmp_path))
     assert result.published and manifest["mode"] == "nightly"
     assert manifest["tables"]["leaderboard_scores"]["rows"] == 54  # 22 overall + 5 other-category rows per board
@@ -170,6 +171,14 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
         json.loads((raw.parent / "text.latest.parquet.meta.json").read_text())["sha256"]
         == files["text.latest.parquet"]["sha256"]
     )
+    # Re-running the date reuses the stored raw: no request, identical tables.
+    requests_before = dict(server.seen)
+    nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
+    assert dict(server.seen) == requests_before
+    again = load_manifest(Layout(tmp_path))
+    assert {n: t["sha256"] for n, t in again["tables"].items()} == {
+        n: t["sha256"] for n, t in manifest["tables"].items()
+    }
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -183,11 +192,11 @@ def test_broken_download_fails_clearly_and_keeps_raw_and_previous_snapshot(serve
     renamed = good.replace(b"Model accessibility", b"Accessibility", 1)
     _serve_sources(server, monkeypatch, epoch_notable=renamed)
     with pytest.raises(ParseError, match="lacks required column\\(s\\) Model accessibility"):
-        nightly(data_dir=str(tmp_path))
+        nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
     raw = tmp_path / "raw" / "epoch" / "2025-05-20"
     kept = tmp_path / "raw" / "epoch" / TODAY / "notable_ai_models.csv"
     assert kept.read_bytes() == renamed and not raw.exists()
     assert read_latest(Layout(tmp_path))["snapshot_date"] == "2026-10-02"
     # A past date cannot be fetched live (the sources only serve today's state)…
     with pytest.raises(RawStoreError, match="live sources only serve today's state"):
-        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path))
+        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path), sources=LIVE_SOURCES)

@@ -434,6 +434,10 @@ def test_build_tables_and_sizes(latest: dict[str, pa.Table], parsed: dict[str, p
         "models": 36,
         "leaderboard_scores": 54,
         "open_closed_gap": 2,
+        # the paper trail of the openness decisions (LMArena and Epoch only here: no Hub evidence)
+        "openness_evidence": 40,
+        "openness_conflicts": 0,
+        "unmatched_names": 33,
     }
 
 

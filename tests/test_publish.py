@@ -60,7 +60,15 @@ def test_rerun_of_same_date_gives_byte_identical_parquet(tmp_path, tables_for):
     _publish(first, "2026-10-02", tables, run_id="run-1")
     _publish(second, "2026-10-02", tables_for("2026-10-02"), run_id="run-2")
     a, b = load_manifest(first), load_manifest(second)
-    assert set(a["tables"]) == {"epoch_models", "leaderboard_scores", "models", "open_closed_gap"}
+    assert set(a["tables"]) == {
+        "epoch_models",
+        "leaderboard_scores",
+        "models",
+        "open_closed_gap",
+        "openness_evidence",
+        "openness_conflicts",
+        "unmatched_names",
+    }
     for name in a["tables"]:
         assert a["tables"][name]["sha256"] == b["tables"][name]["sha256"], name
         assert (Path(first.root) / a["tables"][name]["path"]).read_bytes() == (

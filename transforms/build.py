@@ -10,9 +10,23 @@ import pyarrow as pa
 
 from extractors import epoch as epoch_source
 from opengap.errors import OpengapError
+from transforms.identity import Judge
 from transforms.leaderboards import LeaderboardHistory, build_models, tag_epoch, tag_scores
 from transforms.marts import open_closed_gap
-from warehouse.schemas import EPOCH_MODELS, LEADERBOARD_SCORES, MODELS, OPEN_CLOSED_GAP
+from transforms.models import match_key
+from transforms.sources import AA_CATEGORY, aa_as_board, tag_aa, tag_open_llm_leaderboard, tag_openrouter
+from warehouse.schemas import (
+    AA_MODELS,
+    EPOCH_MODELS,
+    LEADERBOARD_SCORES,
+    MODELS,
+    OPEN_CLOSED_GAP,
+    OPEN_LLM_LEADERBOARD,
+    OPENNESS_CONFLICTS,
+    OPENNESS_EVIDENCE,
+    OPENROUTER_MODELS,
+    UNMATCHED_NAMES,
+)
 
 AS_RETRIEVED = "as_retrieved"
 RECONSTRUCTED = "reconstructed"
@@ -36,35 +50,86 @@ def prepare(source: str, rows: pd.DataFrame) -> pd.DataFrame | LeaderboardHistor
     return LeaderboardHistory(rows) if source == "lmarena" else rows
 
 
+def current_state(rows: pd.DataFrame, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame | None:
+    """Sources that only serve their current state (Artificial Analysis, OpenRouter) count for a snapshot only
+    when retrieved on or before its date; a backfill of an earlier date leaves them out rather than guess."""
+    return rows if raw_date is None or raw_date <= snapshot_date.isoformat() else None
+
+
 def build_snapshot(
     parsed: Mapping[str, pd.DataFrame | pa.Table | LeaderboardHistory],
     snapshot_date: dt.date,
     raw_dates: Mapping[str, str] | None = None,
 ) -> dict[str, pa.Table]:
     """Tables for ``snapshot_date`` from each source's parsed rows (keys: source names). ``raw_dates`` says
-    when each source's raw files were retrieved, which decides how the Epoch registry is cut (see above)."""
+    when each source's raw files were retrieved, which decides what each source may contribute (as of)."""
     raw_dates = raw_dates or {}
+    frames = {k: v if isinstance(v, LeaderboardHistory) else _frame(v) for k, v in parsed.items()}
+    if "lmarena" in frames and not isinstance(frames["lmarena"], LeaderboardHistory):
+        frames["lmarena"] = LeaderboardHistory(frames["lmarena"])
     tables: dict[str, pa.Table] = {}
-    if "epoch" in parsed:
-        epoch = epoch_as_of(_frame(parsed["epoch"]), snapshot_date, raw_dates.get("epoch"))
+    epoch = None
+    if "epoch" in frames:
+        epoch = epoch_as_of(frames["epoch"], snapshot_date, raw_dates.get("epoch"))
         tables[EPOCH_MODELS.name] = EPOCH_MODELS.to_arrow(tag_epoch(epoch))
-    else:
-        epoch = epoch_source.SCHEMA.empty_table().to_pandas()
-    if "lmarena" in parsed:
-        history = parsed["lmarena"]
-        if not isinstance(history, LeaderboardHistory):
-            history = LeaderboardHistory(_frame(history))
+    aa, openrouter = (
+        current_state(frames[s], snapshot_date, raw_dates.get(s)) if s in frames else None
+        for s in ("artificial_analysis", "openrouter")
+    )
+    oll = frames.get("open_llm_leaderboard")
+    if oll is not None:  # retired: what had been submitted by the snapshot date (nothing before mid-2024)
+        oll = oll[oll["submission_date"].isna() | (oll["submission_date"] <= snapshot_date)]
+        oll = oll if len(oll) else None
+
+    history = frames.get("lmarena")
+    snapshot = None
+    licences: dict[str, str] = {}
+    if history is not None:
         snapshot = history.as_of(snapshot_date)
         if snapshot.empty:
             raise OpengapError(
                 f"no LMArena leaderboard was published on or before {snapshot_date} in the stored raw files; "
                 "choose a later --date, or backfill from the full split"
             )
-        models = build_models(history, snapshot, epoch, snapshot_date)
+        known = history.latest_non_empty("license", snapshot_date)
+        licences = {match_key(name): value for name, value in known.items()}
+    judge = Judge(
+        epoch if epoch is not None else epoch_source.SCHEMA.empty_table().to_pandas(),
+        openrouter=openrouter,
+        open_llm_leaderboard=oll,
+        lmarena_licences=licences,
+    )
+    scores = None
+    if snapshot is not None:
+        models = build_models(history, snapshot, judge, snapshot_date)
         scores = tag_scores(snapshot, models)
         tables[MODELS.name] = MODELS.to_arrow(models)
         tables[LEADERBOARD_SCORES.name] = LEADERBOARD_SCORES.to_arrow(scores)
-        tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(open_closed_gap(scores, snapshot_date))
+    if aa is not None:
+        tables[AA_MODELS.name] = AA_MODELS.to_arrow(tag_aa(aa, judge))
+    if openrouter is not None:
+        tables[OPENROUTER_MODELS.name] = OPENROUTER_MODELS.to_arrow(tag_openrouter(openrouter, judge))
+    if oll is not None:
+        tables[OPEN_LLM_LEADERBOARD.name] = OPEN_LLM_LEADERBOARD.to_arrow(tag_open_llm_leaderboard(oll, judge))
+    gaps = []
+    if scores is not None:
+        gaps.append(open_closed_gap(scores, snapshot_date))
+    if aa is not None:
+        gaps.append(
+            open_closed_gap(
+                aa_as_board(
+                    tables[AA_MODELS.name].to_pandas(), raw_dates.get("artificial_analysis", snapshot_date.isoformat())
+                ),
+                snapshot_date,
+                category=AA_CATEGORY,
+            )
+        )
+    if gaps:
+        tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(pd.concat(gaps, ignore_index=True))
+    if snapshot is not None or aa is not None or openrouter is not None:
+        trail = judge.frames()
+        for spec in (OPENNESS_EVIDENCE, OPENNESS_CONFLICTS, UNMATCHED_NAMES):
+            tables[spec.name] = spec.to_arrow(trail[spec.name])
     return tables
 
 

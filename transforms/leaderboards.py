@@ -9,7 +9,8 @@ import pandas as pd
 
 from extractors import lmarena
 from transforms import openness
-from transforms.models import epoch_index, link_to_epoch, model_key, org_key
+from transforms.identity import Judge
+from transforms.models import model_key, org_key
 
 PROVENANCE = ["source", "source_url", "retrieved_at", "raw_sha256"]
 
@@ -64,24 +65,26 @@ def as_of(rows: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
 
 
 def build_models(
-    history: LeaderboardHistory, snapshot: pd.DataFrame, epoch: pd.DataFrame, snapshot_date: dt.date
+    history: LeaderboardHistory, snapshot: pd.DataFrame, judge: Judge, snapshot_date: dt.date
 ) -> pd.DataFrame:
-    """One row per model on the snapshot's leaderboards: identity, Epoch link and the openness decision.
+    """One row per model on the snapshot's leaderboards: identity, registry and Hub links, and the openness
+    decided from all evidence (``judge`` keeps the evidence, conflicts and unmatched names).
 
     Licence and organization are each model's newest non-empty values known on the snapshot date.
     """
     licences = history.latest_non_empty("license", snapshot_date)
     orgs = history.latest_non_empty("organization", snapshot_date)
-    index = epoch_index(epoch)
+    overall = snapshot[(snapshot["board"] == "text") & (snapshot["category"] == "overall")]
+    best_rank = overall.groupby("model_name")["rank"].min()
     first_rows = snapshot.sort_values(["model_name", "board", "category"], kind="stable").drop_duplicates("model_name")
     records = []
     for _, row in first_rows.iterrows():
         name = row["model_name"]
         key = model_key(name)
-        epoch_row, how = link_to_epoch("lmarena", name, index)
-        accessibility = None if epoch_row is None else epoch_row["model_accessibility"]
         licence_raw = licences.get(name)
-        decision = openness.decide(key, epoch_accessibility=accessibility, licence_raw=licence_raw)
+        rank = best_rank.get(name)
+        judged = judge.judge("lmarena", key, name, row, licence_raw=licence_raw or "", rank=rank)
+        verdict, epoch_row = judged.verdict, judged.epoch_row
         organization = orgs.get(name)
         records.append(
             {
@@ -92,12 +95,15 @@ def build_models(
                 "license_raw": licence_raw,
                 "license_id": openness.licence(licence_raw).license_id,
                 "epoch_model": None if epoch_row is None else epoch_row["model"],
-                "epoch_match": how,
-                "epoch_accessibility": accessibility,
-                "openness_tier": decision.tier,
-                "openness": decision.openness,
-                "openness_source": decision.source,
-                "openness_evidence": decision.evidence,
+                "epoch_match": judged.epoch_match,
+                "epoch_accessibility": None if epoch_row is None else epoch_row["model_accessibility"],
+                "release_date": None if epoch_row is None else epoch_row["publication_date"],
+                "parameters": None if epoch_row is None else epoch_row["parameters"],
+                "hf_repo": judged.hub_repo,
+                "openness_tier": verdict.tier,
+                "openness": verdict.openness,
+                "openness_source": verdict.source,
+                "openness_evidence": verdict.summary,
                 "openness_rule_version": openness.rule_version(),
                 **{c: row[c] for c in PROVENANCE},
             }

@@ -22,12 +22,12 @@ def _share(top: pd.DataFrame, value: str | None) -> float | None:
     return float(hits.sum()) / len(top)
 
 
-def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
+def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str = HEADLINE_CATEGORY) -> pd.DataFrame:
     """Per board and leaderboard (``overall`` category): best open vs best closed model, their ratings and CIs,
     the rating gap (closed minus open; negative when open leads), open share of the top 10 and 20 by the
     source's rank, the share of the top 20 whose openness is unknown, and the best open rank."""
     records = []
-    headline = scores[scores["category"] == HEADLINE_CATEGORY]
+    headline = scores[scores["category"] == category]
     for (board, category, published), rows in headline.groupby(GAP_KEY, sort=True):
         best_open, best_closed = _best(rows, "open"), _best(rows, "closed")
         record = {

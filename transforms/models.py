@@ -17,7 +17,11 @@ import pandas as pd
 from transforms.curated import read_rows
 
 _NON_KEY = re.compile(r"[^a-z0-9.]+")
-_SUFFIXES = re.compile(r"-(instruct|chat|it|bf16|fp8|\d{4}-\d{2}-\d{2}|\d{8})$")
+# Packaging suffixes, dates, and reasoning-effort labels ("-high", "-thinking-32k"; not "-max" or "-medium",
+# which name products: qwen3-max, mistral-medium). OpenRouter variants (":free") are cut before matching.
+_SUFFIXES = re.compile(
+    r"-(instruct|chat|it|bf16|fp8|\d{4}-\d{2}-\d{2}|\d{8}|minimal|low|high|xhigh|thinking(-\d+k)?|reasoning)$"
+)
 
 
 def model_key(name: str) -> str:
@@ -25,7 +29,7 @@ def model_key(name: str) -> str:
 
 
 def match_key(name: str) -> str:
-    key = model_key(name).replace(".", "-")
+    key = model_key(name.split(":", 1)[0]).replace(".", "-")
     while True:
         shorter = _SUFFIXES.sub("", key)
         if shorter == key:

@@ -4,8 +4,7 @@ Tiers, from most to least open: three open-weights tiers (unrestricted, restrict
 ``api_access``, ``hosted_no_api``, ``unreleased`` (closed) and ``unknown``. The binary ``openness`` is
 ``open`` for the open-weights tiers, ``closed`` for the other three, and null for ``unknown``.
 
-Precedence when sources disagree (first that knows wins): a curated override with its reason, Epoch AI's
-``Model accessibility`` for the matched registry entry, then the leaderboard's licence string.
+Precedence when sources disagree: see transforms/evidence.py.
 """
 
 from __future__ import annotations
@@ -125,20 +124,12 @@ class Decision:
 
 
 def decide(model_key: str, *, epoch_accessibility: str | None, licence_raw: str | None) -> Decision:
-    """Apply the precedence to the evidence for one model, keeping every piece of evidence in ``evidence``."""
-    epoch_accessibility, licence_raw = _text(epoch_accessibility), _text(licence_raw)
-    evidence = []
-    override = overrides().get(model_key)
-    if override:
-        evidence.append(f"override={override.tier}")
-    if epoch_accessibility:
-        evidence.append(f"epoch={epoch_accessibility}")
-    if licence_raw:
-        evidence.append(f"lmarena_license={licence_raw}")
-    candidates = [
-        (BY_OVERRIDE, override.tier if override else UNKNOWN),
-        (BY_EPOCH, epoch_tier(epoch_accessibility)),
-        (BY_LICENCE, licence(licence_raw).tier),
-    ]
-    source, tier = next(((s, t) for s, t in candidates if t != UNKNOWN), (BY_NOTHING, UNKNOWN))
-    return Decision(tier, openness_of(tier), source, "; ".join(evidence))
+    """The precedence (transforms/evidence.py) applied to the override, Epoch and licence evidence of a model."""
+    from transforms import evidence  # evidence builds on this module's taxonomy
+
+    verdict = evidence.weigh(
+        evidence.from_override(model_key)
+        + evidence.from_epoch(_text(epoch_accessibility))
+        + evidence.from_licence(_text(licence_raw))
+    )
+    return Decision(verdict.tier, verdict.openness, verdict.source, verdict.summary)

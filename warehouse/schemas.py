@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import pandas as pd
 import pyarrow as pa
 
-from extractors import epoch, lmarena
+from extractors import artificial_analysis, epoch, lmarena, open_llm_leaderboard, openrouter
 from extractors.base import PROVENANCE_FIELDS
 
 SCHEMA_VERSION = 1
@@ -68,6 +69,9 @@ MODELS = TableSpec(
             pa.field("epoch_model", pa.string()),
             pa.field("epoch_match", pa.string(), nullable=False),  # alias | name | none
             pa.field("epoch_accessibility", pa.string()),
+            pa.field("release_date", pa.date32()),  # Epoch AI publication date of the linked entry
+            pa.field("parameters", pa.float64()),  # Epoch AI, where known
+            pa.field("hf_repo", pa.string()),  # Hugging Face repo holding the weights, where one is known
             *OPENNESS_FIELDS,
             pa.field("openness_evidence", pa.string(), nullable=False),
             *PROVENANCE_FIELDS,
@@ -129,4 +133,94 @@ OPEN_CLOSED_GAP = TableSpec(
     "Per leaderboard (overall category): best open vs best closed model, the gap, open share of the top 10/20.",
 )
 
-TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (LEADERBOARD_SCORES, MODELS, EPOCH_MODELS, OPEN_CLOSED_GAP)}
+
+def _tagged_source(name: str, module: ModuleType, description: str, extra: tuple[pa.Field, ...] = ()) -> TableSpec:
+    """A source's rows plus the model key and the openness decided from all evidence."""
+    fields = [*_fields(module.SCHEMA), *extra, pa.field("model_key", pa.string(), nullable=False)]
+    fields += [*OPENNESS_FIELDS, pa.field("openness_evidence", pa.string(), nullable=False), *PROVENANCE_FIELDS]
+    return TableSpec(name, pa.schema(fields), module.KEY, description)
+
+
+AA_MODELS = _tagged_source(
+    "aa_models",
+    artificial_analysis,
+    "Artificial Analysis models (data API v2): intelligence/coding/agentic indices, prices, speed, openness.",
+    (pa.field("intelligence_rank", pa.int64()),),  # 1 = highest intelligence index in this snapshot
+)
+OPENROUTER_MODELS = _tagged_source(
+    "openrouter_models",
+    openrouter,
+    "OpenRouter catalogue: prices in USD per 1M tokens, context length, Hugging Face repo id, openness.",
+)
+OPEN_LLM_LEADERBOARD = _tagged_source(
+    "open_llm_leaderboard",
+    open_llm_leaderboard,
+    "Open LLM Leaderboard (retired, static): evaluations of open-weights Hub models, licence, base model.",
+)
+
+OPENNESS_EVIDENCE = TableSpec(
+    "openness_evidence",
+    pa.schema(
+        [
+            pa.field("subject_source", pa.string(), nullable=False),  # the table whose row the evidence describes
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("evidence_source", pa.string(), nullable=False),  # curated_override, epoch_accessibility, …
+            pa.field("claim", pa.string(), nullable=False),
+            pa.field("raw_value", pa.string(), nullable=False),
+            pa.field("tier", pa.string()),
+            pa.field("openness", pa.string()),
+            pa.field("decisive", pa.bool_(), nullable=False),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("subject_source", "model_key", "evidence_source", "claim", "raw_value"),
+    "Every claim a source makes about a model's openness, with the raw value; `decisive` marks what decided.",
+)
+
+OPENNESS_CONFLICTS = TableSpec(
+    "openness_conflicts",
+    pa.schema(
+        [
+            pa.field("subject_source", pa.string(), nullable=False),
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("open_evidence", pa.string(), nullable=False),
+            pa.field("closed_evidence", pa.string(), nullable=False),
+            pa.field("decided_tier", pa.string(), nullable=False),
+            pa.field("decided_by", pa.string(), nullable=False),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("subject_source", "model_key"),
+    "Models whose sources disagree on open vs closed, and what the precedence decided.",
+)
+
+UNMATCHED_NAMES = TableSpec(
+    "unmatched_names",
+    pa.schema(
+        [  # `source` (the leaderboard the name comes from) is the provenance column
+            pa.field("name", pa.string(), nullable=False),
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("openness_tier", pa.string(), nullable=False),
+            pa.field("best_rank", pa.int64()),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("source", "name"),
+    "Leaderboard names linked to no Epoch AI entry and no Hugging Face repo: kept, counted and listed.",
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        LEADERBOARD_SCORES,
+        MODELS,
+        EPOCH_MODELS,
+        OPEN_CLOSED_GAP,
+        AA_MODELS,
+        OPENROUTER_MODELS,
+        OPEN_LLM_LEADERBOARD,
+        OPENNESS_EVIDENCE,
+        OPENNESS_CONFLICTS,
+        UNMATCHED_NAMES,
+    )
+}

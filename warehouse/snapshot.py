@@ -42,6 +42,14 @@ AS_OF = {
     "epoch_models": "the Epoch registry file as retrieved if retrieved on or before the snapshot date "
     "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
     "(as_of_method=reconstructed)",
+    "aa_models": "the Artificial Analysis API as retrieved on or before the snapshot date (it serves only its current "
+    "state, so backfills of earlier dates leave it out)",
+    "openrouter_models": "the OpenRouter catalogue as retrieved on or before the snapshot date (current state only; "
+    "left out of backfills of earlier dates)",
+    "open_llm_leaderboard": "the retired leaderboard's contents submitted on or before the snapshot date",
+    "openness_evidence": "the evidence behind this snapshot's openness tags",
+    "openness_conflicts": "disagreements among this snapshot's evidence",
+    "unmatched_names": "names in this snapshot's leaderboards linked to no registry entry or Hub repo",
 }
 
 

@@ -1,0 +1,166 @@
+"""Openness from evidence across sources: precedence, conflicts, Hub evidence, the known traps, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from conftest import ARCHIVE, FIXTURES
+from expectations.validate import validate_tables
+from extractors import SOURCES
+from extractors.raw_store import RawMeta, RawStore, sha256_hex
+from transforms import evidence as ev
+from transforms.build import build_snapshot, concat, prepare
+from transforms.models import match_key
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    """Every source of the shipped archive, plus the Artificial Analysis fixture page (retrieved 2026-06-27)."""
+    store, frames, dates = RawStore(ARCHIVE / "raw"), {}, {}
+    for source, module in SOURCES.items():
+        if store.dates(source):
+            day = store.dates(source)[-1]
+            rows = concat([module.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
+            frames[source], dates[source] = prepare(source, rows), day
+    raw = (FIXTURES / "artificial_analysis" / "models_page1.json").read_bytes()
+    meta = RawMeta(
+        "artificial_analysis",
+        "models.page-1.json",
+        "https://artificialanalysis.ai/api/v2/data/llms/models",
+        "2026-06-27T00:00:00Z",
+        sha256_hex(raw),
+        len(raw),
+        params={"page": 1},
+    )
+    frames["artificial_analysis"] = SOURCES["artificial_analysis"].parse(raw, meta).to_pandas()
+    dates["artificial_analysis"] = "2026-06-27"
+    return frames, dates
+
+
+def _rows(table, **where):
+    return [r for r in table.to_pylist() if all(r[k] == v for k, v in where.items())]
+
+
+def test_precedence_and_hub_evidence_without_a_licence():
+    hub = ev.from_hub("openai/gpt-oss-120b", None, "weights on the Hugging Face Hub")
+    assert ev.weigh(hub).tier == "unknown"  # open, but which tier nobody says
+    agreeing = ev.weigh(hub + ev.from_licence("Apache 2.0"))
+    assert (agreeing.tier, agreeing.source, agreeing.conflict) == (
+        "open_weights_unrestricted",
+        "hugging_face_hub+lmarena_license",
+        False,
+    )
+    disagreeing = ev.weigh(hub + ev.from_licence("Proprietary"))
+    assert disagreeing.conflict and disagreeing.tier == "unknown"
+    with_hub_licence = ev.weigh(ev.from_hub("meta-llama/Llama-3.3-70B-Instruct", "llama3.3", "x"))
+    assert (with_hub_licence.tier, with_hub_licence.source) == ("open_weights_restricted", "hugging_face_hub")
+    epoch_first = ev.weigh(ev.from_licence("MIT") + ev.from_epoch("API access"))
+    assert (epoch_first.tier, epoch_first.source, epoch_first.conflict) == ("api_access", "epoch_accessibility", True)
+    assert ev.weigh(ev.from_hint("AA flag", "True", True)).tier == "unknown"  # hints never fix a tier alone
+
+
+def test_match_keys_strip_effort_and_variants_but_not_product_names():
+    assert match_key("gemini-3.5-flash-high") == match_key("Gemini 3.5 Flash") == "gemini-3-5-flash"
+    assert match_key("claude-3-7-sonnet-20250219-thinking-32k") == "claude-3-7-sonnet"
+    assert match_key("llama-3.3-70b-instruct:free") == "llama-3-3-70b"
+    assert match_key("qwen3-max") == "qwen3-max" and match_key("mistral-medium") == "mistral-medium"
+    assert match_key("deepseek-coder-v2-0724") == "deepseek-coder-v2-0724"
+
+
+def test_trap_qwen_max_is_closed_and_the_disagreement_is_kept(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2025, 1, 5), dates)
+    (qwen,) = _rows(tables["models"], model_key="qwen-max-0919")
+    assert (qwen["openness_tier"], qwen["openness"], qwen["openness_source"]) == (
+        "api_access",
+        "closed",
+        "curated_override",
+    )
+    (conflict,) = _rows(tables["openness_conflicts"], model_key="qwen-max-0919")
+    assert conflict["open_evidence"] == "lmarena_license=Qwen"
+    assert conflict["closed_evidence"] == "override=api_access"
+    assert conflict["decided_by"] == "curated_override"
+    claims = {
+        (r["evidence_source"], r["raw_value"], r["decisive"])
+        for r in _rows(tables["openness_evidence"], subject_source="lmarena", model_key="qwen-max-0919")
+    }
+    assert ("lmarena_license", "Qwen", False) in claims and ("curated_override", qwen_reason(), True) in claims
+
+
+def qwen_reason() -> str:
+    from transforms.openness import overrides
+
+    return overrides()["qwen-max-0919"].reason
+
+
+def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
+    (mistral,) = _rows(tables["openrouter_models"], model_id="mistralai/mistral-large-2411")
+    # No hugging_face_id on OpenRouter, yet open weights under the Mistral Research Licence (LMArena: MRL).
+    assert mistral["hugging_face_id"] is None
+    assert (mistral["openness_tier"], mistral["openness_source"]) == ("open_weights_noncommercial", "lmarena_license")
+    assert not _rows(tables["openness_conflicts"], model_key="mistral-large-2411")  # absence is not evidence
+    llama = _rows(tables["openrouter_models"], model_key="llama-3.3-70b-instruct")
+    assert {r["openness_tier"] for r in llama} == {"open_weights_restricted"} and len(llama) == 2  # paid and :free
+    # An API-only version of an open family keeps its own key and licence: it never borrows the family's entry.
+    from transforms.identity import Judge
+
+    judge = Judge(frames["epoch"])
+    row = {"source": "lmarena", "source_url": "u", "retrieved_at": dt.datetime(2026, 1, 1), "raw_sha256": "s"}
+    judged = judge.judge("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
+    assert judged.epoch_row is None and judged.verdict.tier == "api_access"
+
+
+def test_hub_repos_link_sources_and_give_open_weights(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
+    hub = _rows(tables["openness_evidence"], subject_source="openrouter", evidence_source="hugging_face_hub")
+    assert {r["raw_value"] for r in hub} >= {"openai/gpt-oss-120b", "CohereForAI/c4ai-command-a-03-2025"}
+    oll = tables["open_llm_leaderboard"].to_pylist()
+    licensed = [r for r in oll if r["hub_license"] == "apache-2.0"]
+    assert licensed and {r["openness_tier"] for r in licensed} == {"open_weights_unrestricted"}
+    assert {r["openness_tier"] for r in oll if r["hub_license"] is None} == {"unknown"}
+
+
+def test_unmatched_names_are_kept_and_listed(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
+    unmatched = tables["unmatched_names"].to_pylist()
+    lmarena = {r["name"]: r for r in unmatched if r["source"] == "lmarena"}
+    assert "gemini-4-argon-high" in lmarena and lmarena["gemini-4-argon-high"]["best_rank"] == 1
+    assert "gpt-4o-2024-05-13" not in lmarena  # linked to Epoch's GPT-4o
+    models = {r["model_key"] for r in tables["models"].to_pylist()}
+    assert {r["model_key"] for r in lmarena.values()} <= models  # kept in the dimension, not dropped
+
+
+def test_coverage_checks_pass_on_lmarena_and_block_an_unresolved_aa_top10(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
+    report = validate_tables(tables)
+    blocking = {(f.table, f.column, f.expectation) for f in report.blocking}
+    # The fixture's Artificial Analysis top 10 are mostly 2026 models no other source describes yet.
+    assert ("aa_models", "openness_tier", "expect_column_values_to_not_be_in_set") in blocking
+    assert ("open_closed_gap", "unknown_share_top20", "expect_column_values_to_be_between") in blocking
+    assert not {b for b in blocking if b[0] in {"leaderboard_scores", "models"}}
+    (aa_gap,) = _rows(tables["open_closed_gap"], board="artificial_analysis")
+    assert (aa_gap["best_closed_model"], aa_gap["best_closed_rank"]) == ("Gemini 3.5 Flash (high)", 1)
+    assert aa_gap["category"] == "intelligence_index" and aa_gap["leaderboard_publish_date"] == dt.date(2026, 6, 27)
+
+
+def test_coverage_check_blocks_an_unknown_lmarena_top10_model(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(
+        {k: v for k, v in frames.items() if k != "artificial_analysis"}, dt.date(2026, 10, 2), dates
+    )
+    scores = tables["leaderboard_scores"].to_pandas()
+    top = scores.index[(scores["board"] == "text") & (scores["category"] == "overall") & (scores["rank"] == 1)]
+    scores.loc[top, ["openness_tier", "openness"]] = ["unknown", None]
+    from warehouse.schemas import LEADERBOARD_SCORES
+
+    report = validate_tables({"leaderboard_scores": LEADERBOARD_SCORES.to_arrow(scores)})
+    assert any("no LMArena text top-10 model" in f.why for f in report.blocking)
+    assert json.dumps(report.to_dict())  # serialisable for the manifest

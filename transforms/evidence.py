@@ -1,0 +1,139 @@
+"""Openness from evidence: every claim any source makes about a model, a documented precedence, and conflicts.
+
+Precedence (first evidence that fixes a tier wins): a curated override with its reason > Epoch AI's
+accessibility > published weights on the Hugging Face Hub > the leaderboard's licence > catalogue hints.
+Weights on the Hub prove "open" but not which open tier unless the Hub licence is known; such evidence takes
+its tier from the next open-weights evidence. Every pair of sources that disagree on open vs closed is kept as a
+conflict, together with what decided: nothing is resolved silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transforms import openness
+from transforms.models import match_key
+
+PRECEDENCE = (
+    openness.BY_OVERRIDE,
+    openness.BY_EPOCH,
+    "hugging_face_hub",
+    openness.BY_LICENCE,
+    "catalogue_hint",
+)
+BY_HUB = "hugging_face_hub"
+BY_HINT = "catalogue_hint"
+SHORT_LABELS = {
+    openness.BY_OVERRIDE: "override",
+    openness.BY_EPOCH: "epoch",
+    BY_HUB: "hf",
+    openness.BY_LICENCE: "lmarena_license",
+    BY_HINT: "hint",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str  # one of PRECEDENCE
+    claim: str  # what was observed, e.g. "Epoch accessibility", "hugging_face_id on OpenRouter"
+    raw_value: str
+    tier: str | None  # None: the evidence says open/closed but not which tier
+    openness: str | None
+
+    @property
+    def short(self) -> str:
+        label = SHORT_LABELS[self.source]
+        return f"{label}={self.tier if self.source == openness.BY_OVERRIDE else self.raw_value}"
+
+
+@dataclass
+class Verdict:
+    tier: str
+    openness: str | None
+    source: str
+    evidence: list[Evidence] = field(default_factory=list)
+    conflict: bool = False
+
+    @property
+    def summary(self) -> str:
+        """All evidence on one line, e.g. ``override=api_access; lmarena_license=Qwen``."""
+        return "; ".join(e.short for e in self.evidence)
+
+
+def weigh(evidence: list[Evidence]) -> Verdict:
+    """Apply the precedence to one model's evidence."""
+    ordered = sorted(evidence, key=lambda e: PRECEDENCE.index(e.source))
+    claims = [e for e in ordered if e.openness is not None]  # evidence that says open or closed
+    verdict = Verdict(openness.UNKNOWN, None, openness.BY_NOTHING, ordered)
+    if claims and claims[0].tier is not None:
+        verdict.tier, verdict.source = claims[0].tier, claims[0].source
+    elif claims:
+        # Open or closed is settled, the tier is not (weights on the Hub, licence unknown): take the tier from
+        # the next evidence that agrees; without one the tier stays unknown and the conflict (if any) says why.
+        agreeing = next((e for e in claims if e.tier is not None and e.openness == claims[0].openness), None)
+        if agreeing is not None:
+            verdict.tier, verdict.source = agreeing.tier, f"{claims[0].source}+{agreeing.source}"
+    verdict.openness = openness.openness_of(verdict.tier)
+    verdict.conflict = len({e.openness for e in claims}) > 1
+    return verdict
+
+
+def from_override(model_key: str) -> list[Evidence]:
+    found = openness.overrides().get(model_key)
+    if not found:
+        return []
+    tier = found.tier
+    return [Evidence(openness.BY_OVERRIDE, "curated override", found.reason, tier, openness.openness_of(tier))]
+
+
+def from_epoch(accessibility: str | None) -> list[Evidence]:
+    if not accessibility:
+        return []
+    tier = openness.epoch_tier(accessibility)
+    return [Evidence(openness.BY_EPOCH, "Epoch AI accessibility", accessibility, tier, openness.openness_of(tier))]
+
+
+def from_licence(licence_raw: str | None, claim: str = "LMArena licence") -> list[Evidence]:
+    if not licence_raw:
+        return []
+    tier = openness.licence(licence_raw).tier
+    return [Evidence(openness.BY_LICENCE, claim, licence_raw, tier, openness.openness_of(tier))]
+
+
+def from_hub(repo_id: str | None, hub_licence: str | None, claim: str) -> list[Evidence]:
+    """A Hugging Face repo holding the weights. Its licence gives the tier when listed in licences.csv."""
+    if not repo_id:
+        return []
+    tier = openness.licence(hub_licence).tier if hub_licence else openness.UNKNOWN
+    value = f"{repo_id} ({hub_licence})" if hub_licence else repo_id
+    return [Evidence(BY_HUB, claim, value, None if tier == openness.UNKNOWN else tier, "open")]
+
+
+def from_hint(claim: str, raw_value: str, is_open: bool | None) -> list[Evidence]:
+    """Catalogue hints (Artificial Analysis' open-weights flag). Absence of a Hub id is not evidence at all."""
+    if is_open is None:
+        return []
+    return [Evidence(BY_HINT, claim, raw_value, None, "open" if is_open else "closed")]
+
+
+@dataclass
+class HubIndex:
+    """Hugging Face repos known from OpenRouter's catalogue and the Open LLM Leaderboard, by model match key."""
+
+    repos: dict[str, str] = field(default_factory=dict)  # match_key -> repo id
+    licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
+
+    def add_openrouter(self, model_id: str, name: str | None, repo: str | None) -> None:
+        if not repo:
+            return
+        for label in (model_id.split("/", 1)[-1], (name or "").split(": ", 1)[-1], repo.split("/", 1)[-1]):
+            if label:
+                self.repos.setdefault(match_key(label), repo)
+
+    def add_hub_licence(self, repo: str, licence: str | None) -> None:
+        if licence:
+            self.licences.setdefault(repo.lower(), licence)
+
+    def lookup(self, name: str) -> tuple[str | None, str | None]:
+        repo = self.repos.get(match_key(name))
+        return repo, (self.licences.get(repo.lower()) if repo else None)
