@@ -328,7 +328,15 @@ def parse(
             params={"config": board} if board else {},
         )
         rows = PARSERS[source].parse(raw, meta).to_pandas()
-        rows = tag_epoch(rows) if source == "epoch" else tag_by_licence(rows)
+        if source == "epoch":
+            rows = tag_epoch(rows)
+        elif source == "open-llm-leaderboard":  # a Hub licence id decides alone
+            rows = tag_by_licence(rows.rename(columns={"hub_license": "license"})).rename(
+                columns={"license": "hub_license"}
+            )
+        elif "license" in rows.columns:
+            rows = tag_by_licence(rows)
+        # Artificial Analysis and OpenRouter rows cannot decide openness alone (see transforms/evidence.py).
         table = pa.Table.from_pandas(rows, preserve_index=False)
         if out is None:
             preview = Table(*[c for c in table.column_names if c not in {"source_url", "raw_sha256"}][:12])

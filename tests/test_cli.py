@@ -95,3 +95,16 @@ def test_readme_documents_every_command_and_option():
             for opt in param.opts:
                 if opt.startswith("--") and opt != "--help":
                     assert opt in readme, f"README does not mention {opt} of `opengap {name}`"
+
+
+def test_parse_other_sources(tmp_path):
+    out = tmp_path / "oll.jsonl"
+    oll = FIXTURES / "open_llm_leaderboard" / "contents_sample.csv"
+    result = runner.invoke(app, ["parse", "open-llm-leaderboard", str(oll), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 21
+    apache = [r for r in rows if r["hub_license"] == "apache-2.0"]
+    assert apache and {r["openness_tier"] for r in apache} == {"open_weights_unrestricted"}
+    result = runner.invoke(app, ["parse", "openrouter", str(FIXTURES / "openrouter" / "models_2026-02-27.json")])
+    assert result.exit_code == 0 and "14 rows parsed" in result.output

@@ -171,6 +171,7 @@ def make_snapshot(
                 i.source: {
                     "homepage": SOURCES[i.source].HOMEPAGE,
                     "license": SOURCES[i.source].LICENSE,
+                    **({"attribution": a} if (a := getattr(SOURCES[i.source], "ATTRIBUTION", None)) else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
                     "files": i.files(),
