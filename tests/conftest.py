@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from pathlib import Path
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -52,3 +56,32 @@ def tables_for(archive_parsed):
         return build_snapshot(archive_parsed, dt.date.fromisoformat(snapshot_date))
 
     return build
+
+
+class FakeAdapter(HTTPAdapter):
+    """A requests transport answering every request with ``body`` and recording what was asked (no network)."""
+
+    def __init__(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.body, self.status, self.headers, self.requests = body, status, headers or {}, []
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        self.requests.append(request)
+        resp = requests.Response()
+        resp.status_code = self.status
+        resp.headers = CaseInsensitiveDict({"Content-Length": str(len(self.body)), **self.headers})
+        resp.raw = io.BytesIO(self.body)
+        resp.url = request.url
+        resp.request = request
+        resp.reason = "OK" if self.status == 200 else "Error"
+        return resp
+
+
+def fake_session(
+    body: bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> tuple[requests.Session, FakeAdapter]:
+    session = requests.Session()
+    adapter = FakeAdapter(body, status, headers)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session, adapter

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
+from conftest import FakeAdapter
+from conftest import fake_session as conftest_fake_session
 from extractors import open_llm_leaderboard as oll
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import FetchError, ParseError
@@ -343,30 +343,8 @@ def test_fboulnois_renamed_required_column() -> None:
 # ------------------------------------------------------------------------------------------------------------
 
 
-class FakeAdapter(HTTPAdapter):
-    """Answers every request with ``body`` and records what was asked."""
-
-    def __init__(self, body: bytes, status: int = 200) -> None:
-        super().__init__()
-        self.body, self.status, self.requests = body, status, []
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        self.requests.append(request)
-        resp = requests.Response()
-        resp.status_code = self.status
-        resp.headers = CaseInsensitiveDict({"Content-Length": str(len(self.body)), "ETag": '"abc"'})
-        resp.raw = io.BytesIO(self.body)
-        resp.url = request.url
-        resp.request = request
-        return resp
-
-
 def fake_session(body: bytes, status: int = 200) -> tuple[requests.Session, FakeAdapter]:
-    session = requests.Session()
-    adapter = FakeAdapter(body, status)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session, adapter
+    return conftest_fake_session(body, status, {"ETag": '"abc"'})
 
 
 def test_fetch_stores_the_parquet_and_its_meta(tmp_path, monkeypatch) -> None:

@@ -5,7 +5,6 @@ is absent."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 from pathlib import Path
@@ -14,9 +13,9 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
+from conftest import FakeAdapter
+from conftest import fake_session as conftest_fake_session
 from extractors import openrouter
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import ParseError
@@ -240,33 +239,8 @@ def test_error_answer_and_bad_values_are_parse_errors() -> None:
 # ------------------------------------------------------------------------------------------------------------
 
 
-class FakeAdapter(HTTPAdapter):
-    """Answers every request with ``body`` and records what was asked."""
-
-    def __init__(self, body: bytes, status: int = 200) -> None:
-        super().__init__()
-        self.body, self.status, self.requests = body, status, []
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        self.requests.append(request)
-        resp = requests.Response()
-        resp.status_code = self.status
-        resp.headers = CaseInsensitiveDict(
-            {"Content-Type": "application/json", "Content-Length": str(len(self.body)), "Set-Cookie": "x=y"}
-        )
-        resp.raw = io.BytesIO(self.body)
-        resp.url = request.url
-        resp.request = request
-        resp.reason = "OK" if self.status == 200 else "Error"
-        return resp
-
-
 def fake_session(body: bytes, status: int = 200) -> tuple[requests.Session, FakeAdapter]:
-    session = requests.Session()
-    adapter = FakeAdapter(body, status)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session, adapter
+    return conftest_fake_session(body, status, {"Content-Type": "application/json", "Set-Cookie": "x=y"})
 
 
 def test_fetch_asks_for_all_output_modalities_and_stores_raw_and_meta(tmp_path) -> None:
