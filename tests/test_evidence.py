@@ -164,3 +164,30 @@ def test_coverage_check_blocks_an_unknown_lmarena_top10_model(parsed):
     report = validate_tables({"leaderboard_scores": LEADERBOARD_SCORES.to_arrow(scores)})
     assert any("no LMArena text top-10 model" in f.why for f in report.blocking)
     assert json.dumps(report.to_dict())  # serialisable for the manifest
+
+
+def test_one_canonical_key_joins_the_sources(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 8, 12), dates)
+    by_name = {(r["source"], r["source_name"]): r for r in tables["model_identities"].to_pylist()}
+    # The same model under two spellings: an LMArena slug with an effort label, an AA name with its label cut.
+    assert by_name[("lmarena", "gemini-3.5-flash-high")]["canonical_key"] == "gemini-3-5-flash"
+    assert by_name[("artificial_analysis", "Gemini 3.5 Flash")]["canonical_key"] == "gemini-3-5-flash"
+    aa = {r["name"]: r["canonical_key"] for r in tables["aa_models"].to_pylist()}
+    models = {r["model_name"]: r["canonical_key"] for r in tables["models"].to_pylist()}
+    assert aa["Gemini 3.5 Flash (high)"] == aa["Gemini 3.5 Flash (minimal)"] == models["gemini-3.5-flash-high"]
+    # Linked through Epoch AI: OpenRouter's gpt-4o variant and (2025-01-05) LMArena's dated GPT-4o snapshot.
+    assert (by_name[("openrouter", "gpt-4o")]["link"], by_name[("openrouter", "gpt-4o")]["canonical_key"]) == (
+        "epoch",
+        "gpt-4o",
+    )
+    jan = build_snapshot(frames, dt.date(2025, 1, 5), dates)
+    (gpt4o,) = _rows(jan["models"], model_name="gpt-4o-2024-05-13")
+    assert gpt4o["canonical_key"] == "gpt-4o" and gpt4o["epoch_model"] == "GPT-4o"
+    # Linked through the Hub: OpenRouter's paid and free Llama 3.3 rows share one key.
+    llama = {
+        r["canonical_key"]
+        for r in tables["openrouter_models"].to_pylist()
+        if r["model_key"] == "llama-3.3-70b-instruct"
+    }
+    assert len(llama) == 1

@@ -33,6 +33,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "openness_evidence": 71,
         "openness_conflicts": 0,
         "unmatched_names": 37,
+        "model_identities": 66,  # 36 LMArena + 14 OpenRouter + 21 Open LLM Leaderboard names, less repeats
     }
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"

@@ -438,6 +438,7 @@ def test_build_tables_and_sizes(latest: dict[str, pa.Table], parsed: dict[str, p
         "openness_evidence": 40,
         "openness_conflicts": 0,
         "unmatched_names": 33,
+        "model_identities": 36,
     }
 
 

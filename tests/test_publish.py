@@ -68,6 +68,7 @@ def test_rerun_of_same_date_gives_byte_identical_parquet(tmp_path, tables_for):
         "openness_evidence",
         "openness_conflicts",
         "unmatched_names",
+        "model_identities",
     }
     for name in a["tables"]:
         assert a["tables"][name]["sha256"] == b["tables"][name]["sha256"], name

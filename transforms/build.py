@@ -19,6 +19,7 @@ from warehouse.schemas import (
     AA_MODELS,
     EPOCH_MODELS,
     LEADERBOARD_SCORES,
+    MODEL_IDENTITIES,
     MODELS,
     OPEN_CLOSED_GAP,
     OPEN_LLM_LEADERBOARD,
@@ -128,7 +129,7 @@ def build_snapshot(
         tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(pd.concat(gaps, ignore_index=True))
     if snapshot is not None or aa is not None or openrouter is not None:
         trail = judge.frames()
-        for spec in (OPENNESS_EVIDENCE, OPENNESS_CONFLICTS, UNMATCHED_NAMES):
+        for spec in (OPENNESS_EVIDENCE, OPENNESS_CONFLICTS, UNMATCHED_NAMES, MODEL_IDENTITIES):
             tables[spec.name] = spec.to_arrow(trail[spec.name])
     return tables
 

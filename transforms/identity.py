@@ -24,6 +24,17 @@ class Judged:
     epoch_row: pd.Series | None
     epoch_match: str
     hub_repo: str | None
+    canonical_key: str  # the same model across sources: see canonical_key()
+
+
+def canonical_key(name: str, epoch_row: pd.Series | None, hub_repo: str | None) -> str:
+    """One key for one model across sources: the linked Epoch AI entry's name, else the Hub repo's model name,
+    else the source's own name; always in match-key form (lowercase, packaging and effort suffixes cut)."""
+    if epoch_row is not None:
+        return match_key(epoch_row["model"])
+    if hub_repo:
+        return match_key(hub_repo.split("/", 1)[-1])
+    return match_key(name)
 
 
 @dataclass
@@ -35,6 +46,7 @@ class Judge:
     evidence_rows: list[dict[str, Any]] = field(default_factory=list)
     conflict_rows: list[dict[str, Any]] = field(default_factory=list)
     unmatched_rows: list[dict[str, Any]] = field(default_factory=list)
+    identity_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._epoch = epoch_index(self.epoch)
@@ -115,18 +127,30 @@ class Judge:
                     **provenance,
                 }
             )
-        return Judged(verdict, epoch_row, how, repo)
+        canonical = canonical_key(name, epoch_row, repo)
+        self.identity_rows.append(
+            {
+                "canonical_key": canonical,
+                "source_name": name,
+                "model_key": key,
+                "link": "epoch" if epoch_row is not None else "hub" if repo else "name",
+                **provenance,
+            }
+        )
+        return Judged(verdict, epoch_row, how, repo, canonical)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The paper trail, deduplicated by each table's key (one model can stand in several rows)."""
         evidence = pd.DataFrame.from_records(self.evidence_rows, columns=_columns(self.evidence_rows, "evidence"))
         conflicts = pd.DataFrame.from_records(self.conflict_rows, columns=_columns(self.conflict_rows, "conflicts"))
         unmatched = pd.DataFrame.from_records(self.unmatched_rows, columns=_columns(self.unmatched_rows, "unmatched"))
+        identities = pd.DataFrame.from_records(self.identity_rows, columns=_columns(self.identity_rows, "identities"))
         return {
             "openness_evidence": evidence.drop_duplicates(
                 ["subject_source", "model_key", "evidence_source", "claim", "raw_value"]
             ),
             "openness_conflicts": conflicts.drop_duplicates(["subject_source", "model_key"]),
+            "model_identities": identities.drop_duplicates(["source", "source_name"]),
             "unmatched_names": unmatched.sort_values("best_rank", na_position="last", kind="stable").drop_duplicates(
                 ["source", "name"]
             ),
@@ -155,6 +179,7 @@ _EMPTY_COLUMNS = {
         *PROVENANCE,
     ],
     "unmatched": ["name", "model_key", "openness_tier", "best_rank", *PROVENANCE],
+    "identities": ["canonical_key", "source_name", "model_key", "link", *PROVENANCE],
 }
 
 

@@ -89,6 +89,7 @@ def build_models(
         records.append(
             {
                 "model_key": key,
+                "canonical_key": judged.canonical_key,
                 "model_name": name,
                 "organization": organization,
                 "org_key": org_key(organization),

@@ -16,6 +16,7 @@ AA_CATEGORY = "intelligence_index"
 
 def _tag(rows: pd.DataFrame, judged: list[Judged]) -> pd.DataFrame:
     return rows.assign(
+        canonical_key=[j.canonical_key for j in judged],
         openness_tier=[j.verdict.tier for j in judged],
         openness=[j.verdict.openness for j in judged],
         openness_source=[j.verdict.source for j in judged],

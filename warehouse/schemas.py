@@ -61,6 +61,7 @@ MODELS = TableSpec(
     pa.schema(
         [
             pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),  # the same model in every source
             pa.field("model_name", pa.string(), nullable=False),
             pa.field("organization", pa.string()),
             pa.field("org_key", pa.string()),
@@ -137,6 +138,7 @@ OPEN_CLOSED_GAP = TableSpec(
 def _tagged_source(name: str, module: ModuleType, description: str, extra: tuple[pa.Field, ...] = ()) -> TableSpec:
     """A source's rows plus the model key and the openness decided from all evidence."""
     fields = [*_fields(module.SCHEMA), *extra, pa.field("model_key", pa.string(), nullable=False)]
+    fields.append(pa.field("canonical_key", pa.string(), nullable=False))  # the same model in every source
     fields += [*OPENNESS_FIELDS, pa.field("openness_evidence", pa.string(), nullable=False), *PROVENANCE_FIELDS]
     return TableSpec(name, pa.schema(fields), module.KEY, description)
 
@@ -209,6 +211,21 @@ UNMATCHED_NAMES = TableSpec(
     "Leaderboard names linked to no Epoch AI entry and no Hugging Face repo: kept, counted and listed.",
 )
 
+MODEL_IDENTITIES = TableSpec(
+    "model_identities",
+    pa.schema(
+        [  # `source` (where the name comes from) is the provenance column
+            pa.field("canonical_key", pa.string(), nullable=False),
+            pa.field("source_name", pa.string(), nullable=False),
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("link", pa.string(), nullable=False),  # epoch | hub | name: what made the canonical key
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("source", "source_name"),
+    "Every source's name for a model and its canonical key: join any two sources on canonical_key.",
+)
+
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -222,5 +239,6 @@ TABLES: dict[str, TableSpec] = {
         OPENNESS_EVIDENCE,
         OPENNESS_CONFLICTS,
         UNMATCHED_NAMES,
+        MODEL_IDENTITIES,
     )
 }

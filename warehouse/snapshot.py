@@ -39,6 +39,7 @@ AS_OF = {
     "models": "models on those leaderboards; licence/organization: newest non-empty value published on or before "
     "the snapshot date",
     "open_closed_gap": "computed from leaderboard_scores of the same snapshot",
+    "model_identities": "the names of this snapshot's models in each source and their canonical key",
     "epoch_models": "the Epoch registry file as retrieved if retrieved on or before the snapshot date "
     "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
     "(as_of_method=reconstructed)",
