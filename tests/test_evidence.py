@@ -191,3 +191,19 @@ def test_one_canonical_key_joins_the_sources(parsed):
         if r["model_key"] == "llama-3.3-70b-instruct"
     }
     assert len(llama) == 1
+
+
+def test_organizations_resolve_across_sources(parsed):
+    frames, dates = parsed
+    tables = build_snapshot(frames, dt.date(2026, 8, 12), dates)
+    aa = {r["creator_name"]: r["org_key"] for r in tables["aa_models"].to_pylist()}
+    assert (aa["Google"], aa["Z AI"], aa["xAI"], aa["OpenAI"]) == ("google", "zai", "xai", "openai")
+    vendors = {r["model_id"].split("/")[0]: r["org_key"] for r in tables["openrouter_models"].to_pylist()}
+    assert (vendors["meta-llama"], vendors["z-ai"], vendors["qwen"], vendors["mistralai"]) == (
+        "meta",
+        "zai",
+        "alibaba",
+        "mistral",
+    )
+    lmarena = {r["organization"]: r["org_key"] for r in tables["models"].to_pylist() if r["organization"]}
+    assert lmarena["google"] == aa["Google"] and lmarena["openai"] == aa["OpenAI"]

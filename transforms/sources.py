@@ -8,7 +8,7 @@ import pandas as pd
 
 from transforms import openness
 from transforms.identity import Judge, Judged
-from transforms.models import model_key
+from transforms.models import model_key, org_key
 
 AA_BOARD = "artificial_analysis"
 AA_CATEGORY = "intelligence_index"
@@ -32,7 +32,11 @@ def intelligence_rank(aa: pd.DataFrame) -> pd.Series:
 
 def tag_aa(aa: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """Artificial Analysis rows: one model per base name (reasoning-effort variants share its key)."""
-    rows = aa.assign(model_key=aa["base_name"].map(model_key), intelligence_rank=intelligence_rank(aa))
+    rows = aa.assign(
+        model_key=aa["base_name"].map(model_key),
+        org_key=aa["creator_name"].map(org_key),
+        intelligence_rank=intelligence_rank(aa),
+    )
     judged = [
         judge.judge(
             "artificial_analysis",
@@ -51,7 +55,9 @@ def tag_openrouter(catalogue: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """OpenRouter models: a non-empty hugging_face_id is evidence of open weights; its absence is not evidence.
     Linked by the id's model part (``meta-llama/llama-3.3-70b-instruct:free`` → ``llama-3.3-70b-instruct``)."""
     names = catalogue["base_model_id"].str.split("/", n=1).str[-1]
-    rows = catalogue.assign(model_key=names.map(model_key))
+    rows = catalogue.assign(
+        model_key=names.map(model_key), org_key=catalogue["model_id"].str.lstrip("~").str.split("/").str[0].map(org_key)
+    )
     judged = [
         judge.judge(
             "openrouter",

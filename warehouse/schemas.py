@@ -147,12 +147,16 @@ AA_MODELS = _tagged_source(
     "aa_models",
     artificial_analysis,
     "Artificial Analysis models (data API v2): intelligence/coding/agentic indices, prices, speed, openness.",
-    (pa.field("intelligence_rank", pa.int64()),),  # 1 = highest intelligence index in this snapshot
+    (
+        pa.field("intelligence_rank", pa.int64()),  # 1 = highest intelligence index in this snapshot
+        pa.field("org_key", pa.string()),  # the creator, canonical (transforms/data/org_aliases.csv)
+    ),
 )
 OPENROUTER_MODELS = _tagged_source(
     "openrouter_models",
     openrouter,
     "OpenRouter catalogue: prices in USD per 1M tokens, context length, Hugging Face repo id, openness.",
+    (pa.field("org_key", pa.string()),),  # the vendor slug of the id, canonical
 )
 OPEN_LLM_LEADERBOARD = _tagged_source(
     "open_llm_leaderboard",
