@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -9,6 +10,12 @@ import pyarrow as pa
 
 from extractors.raw_store import RawMeta
 from opengap.errors import ParseError
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face Hub's address; HF_ENDPOINT (huggingface_hub's own variable) points it at a mirror."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
 
 PROVENANCE_FIELDS = [
     pa.field("source", pa.string(), nullable=False),

@@ -10,6 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from extractors.raw_store import RawFile, RawStore
 from opengap.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def get(
 
 def fetch_to_store(
     session: requests.Session,
-    store: Any,
+    store: RawStore,
     *,
     source: str,
     snapshot_date: str,
@@ -108,7 +109,7 @@ def fetch_to_store(
     headers: dict[str, str] | None = None,
     refresh: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Any:
+) -> RawFile:
     """Raw first: reuse the stored copy for this date, or download and store the exact bytes before anything
     parses them. ``params`` are query parameters and are recorded in the metadata; ``headers`` are not."""
     if store.exists(source, snapshot_date, file) and not refresh:

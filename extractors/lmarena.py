@@ -2,14 +2,15 @@
 
 Each config (board) holds two parquet files: ``latest`` (every category's newest leaderboard) and ``full``
 (every leaderboard ever published). The nightly run stores ``latest``; backfills store ``full`` once and slice
-it by ``leaderboard_publish_date``. See FORMATS.md section 9 for the dtype drift handled here.
+it by ``leaderboard_publish_date``. ``opengap parse lmarena`` also reads pages of the datasets-server
+``https://datasets-server.huggingface.co/rows`` endpoint (100 rows a page). See FORMATS.md section 9 for
+the dtype drift handled here.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from typing import Any
 
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 import requests
 from huggingface_hub import hf_hub_url
 
-from extractors.base import PROVENANCE_FIELDS, provenance_arrays, require_columns
+from extractors.base import PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.errors import ParseError
@@ -28,7 +29,6 @@ SOURCE = "lmarena"
 REPO_ID = "lmarena-ai/leaderboard-dataset"
 HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "CC-BY-4.0"
-ROWS_API_URL = "https://datasets-server.huggingface.co/rows"  # 100 rows a page; used by `opengap parse` users
 BOARDS = ("text", "text_style_control")  # what the nightly run stores
 # Every config folder in the dataset (FORMATS.md §9), longest first so file names match the right one.
 CONFIGS = tuple(
@@ -79,11 +79,6 @@ SCHEMA = pa.schema(
         *PROVENANCE_FIELDS,
     ]
 )
-
-
-def hub_endpoint() -> str:
-    """The Hub's address; HF_ENDPOINT (huggingface_hub's own variable) points it at a mirror."""
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
 def raw_file_name(board: str, split: str) -> str:

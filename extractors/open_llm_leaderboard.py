@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from extractors.base import PROVENANCE_FIELDS, provenance_arrays, require_columns
+from extractors.base import PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
 from extractors.http import fetch_to_store
-from extractors.lmarena import hub_endpoint
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.errors import ParseError
 

@@ -8,8 +8,8 @@ from prefect import flow
 
 from extractors import SOURCES
 from extractors.raw_store import RawStore
-from flows.tasks import land_raw, parse_source, snapshot_for_date, today_utc
-from opengap.config import DEFAULT_ARCHIVE, load_settings
+from flows.tasks import land_raw, parse_source, snapshot_for_date
+from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
 from opengap.errors import OpengapError, ValidationFailed
 from opengap.storage import Storage
 from warehouse.snapshot import SnapshotOutcome

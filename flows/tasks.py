@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -11,15 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from extractors import SOURCES
 from extractors.http import make_session
 from extractors.raw_store import RawStore
-from opengap.config import Settings
+from opengap.config import Settings, today_utc
 from opengap.errors import FetchError, RawStoreError
 from opengap.storage import Storage
 from transforms.leaderboards import LeaderboardHistory
 from warehouse.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
-
-
-def today_utc() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _is_transient(task: Any, task_run: Any, state: Any) -> bool:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from opengap.config import DEFAULT_ARCHIVE, load_settings
+from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
 from opengap.errors import OpengapError
 
 if TYPE_CHECKING:  # imported lazily at run time: Prefect and GX take seconds to import
@@ -146,7 +146,7 @@ def run(
         from flows.nightly import newest_archive_date, nightly
 
         if catch_up:
-            target = date or (newest_archive_date(raw_archive, chosen) if offline else _today())
+            target = date or (newest_archive_date(raw_archive, chosen) if offline else today_utc())
             _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
         with console.status(f"running the nightly flow into {settings.data_dir} …"):
             result = nightly(
@@ -160,10 +160,6 @@ def run(
         print_summary(settings.data_dir, result.snapshot_date)
     except (OpengapError, ValueError) as exc:
         fail(exc)
-
-
-def _today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _catch_up(data_dir: str, target: str, sources: list[str], offline: bool, raw_archive: str) -> None:

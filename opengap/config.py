@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 from dataclasses import dataclass
@@ -38,6 +39,11 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
         data_dir=Storage(chosen).url,
         contact_email=os.environ.get("OPENGAP_CONTACT_EMAIL", DEFAULT_CONTACT),
     )
+
+
+def today_utc() -> str:
+    """The default snapshot date: today in UTC (sources publish on UTC days)."""
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 @cache

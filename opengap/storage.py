@@ -31,15 +31,6 @@ class Storage:
     def __repr__(self) -> str:
         return f"Storage({self.url!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Storage) and other.url == self.url
-
-    def __hash__(self) -> int:
-        return hash(self.url)
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:  # pickled by URL (Dask ships it to workers)
-        return (Storage, (self.url,))
-
     def path(self, *parts: str) -> str:
         """A path inside this storage (parts may contain '/')."""
         return "/".join([self.root.rstrip("/"), *[p.strip("/") for p in parts if p]])

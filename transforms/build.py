@@ -65,9 +65,7 @@ def build_snapshot(
     """Tables for ``snapshot_date`` from each source's parsed rows (keys: source names). ``raw_dates`` says
     when each source's raw files were retrieved, which decides what each source may contribute (as of)."""
     raw_dates = raw_dates or {}
-    frames = {k: v if isinstance(v, LeaderboardHistory) else _frame(v) for k, v in parsed.items()}
-    if "lmarena" in frames and not isinstance(frames["lmarena"], LeaderboardHistory):
-        frames["lmarena"] = LeaderboardHistory(frames["lmarena"])
+    frames = {k: v if isinstance(v, LeaderboardHistory) else prepare(k, _frame(v)) for k, v in parsed.items()}
     tables: dict[str, pa.Table] = {}
     epoch = None
     if "epoch" in frames:

@@ -14,15 +14,9 @@ from dataclasses import dataclass, field
 from transforms import openness
 from transforms.models import match_key
 
-PRECEDENCE = (
-    openness.BY_OVERRIDE,
-    openness.BY_EPOCH,
-    "hugging_face_hub",
-    openness.BY_LICENCE,
-    "catalogue_hint",
-)
 BY_HUB = "hugging_face_hub"
 BY_HINT = "catalogue_hint"
+PRECEDENCE = (openness.BY_OVERRIDE, openness.BY_EPOCH, BY_HUB, openness.BY_LICENCE, BY_HINT)
 SHORT_LABELS = {
     openness.BY_OVERRIDE: "override",
     openness.BY_EPOCH: "epoch",
@@ -134,6 +128,10 @@ class HubIndex:
         if licence:
             self.licences.setdefault(repo.lower(), licence)
 
+    def licence_of(self, repo: str) -> str | None:
+        return self.licences.get(repo.lower())
+
     def lookup(self, name: str) -> tuple[str | None, str | None]:
+        """The repo known for a model name, and its Hub licence when known."""
         repo = self.repos.get(match_key(name))
-        return repo, (self.licences.get(repo.lower()) if repo else None)
+        return repo, (self.licence_of(repo) if repo else None)

@@ -77,7 +77,7 @@ class Judge:
     ) -> Judged:
         """Verdict for one subject row (``subject`` names its table); ``hub_repo`` when the row names its repo."""
         epoch_row, how = link_to_epoch(subject, name, self._epoch) if link else (None, "none")
-        repo, hub_licence = (hub_repo, self.hub.licences.get(hub_repo.lower())) if hub_repo else self.hub.lookup(name)
+        repo, hub_licence = (hub_repo, self.hub.licence_of(hub_repo)) if hub_repo else self.hub.lookup(name)
         if licence_raw is None:
             licence_raw = self.lmarena_licences.get(match_key(name))
         found = (

@@ -97,16 +97,20 @@ def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -
     return prepare(source, concat([module.parse(r.content, r.meta) for r in raws]).to_pandas())
 
 
-def load_parsed(raw: RawInput) -> pd.DataFrame | LeaderboardHistory:
-    """Parsed rows of one source's raw folder, cached per process by the files' checksums."""
-    checksums = tuple(sorted(f["sha256"] for f in raw.files()))
-    return _parsed(raw.source, raw.root, raw.raw_date, checksums)
+def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(sorted(f["sha256"] for f in files))
 
 
-def inputs_fingerprint(inputs: list[RawInput]) -> str:
+def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> pd.DataFrame | LeaderboardHistory:
+    """Parsed rows of one source's raw folder, cached per process by the files' checksums (``files``: the
+    folder's metadata when the caller has already read it)."""
+    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))
+
+
+def inputs_fingerprint(files: dict[str, list[dict[str, Any]]]) -> str:
     """What a snapshot was built from: raw checksums, openness rule and schema version. Same → same tables."""
     payload = {
-        "raw": {i.source: sorted(f["sha256"] for f in i.files()) for i in inputs},
+        "raw": {source: list(_checksums(metas)) for source, metas in files.items()},
         "openness_rule_version": openness.rule_version(),
         "schema_version": SCHEMA_VERSION,
     }
@@ -138,7 +142,8 @@ def make_snapshot(
     """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
     ``refresh=False`` leaves the catalog and ``latest`` to the caller (see ``refresh_latest``)."""
     layout = Layout(data_dir)
-    fingerprint = inputs_fingerprint(inputs)
+    files = {i.source: i.files() for i in inputs}  # read each metadata file once per snapshot
+    fingerprint = inputs_fingerprint(files)
     reason = None if force else _skip_reason(layout, snapshot_date, fingerprint, mode)
     if reason:
         return SnapshotOutcome(snapshot_date, "skipped", detail=reason)
@@ -148,7 +153,9 @@ def make_snapshot(
         for stale in layout.storage.names(layout.path("staging")):
             if stale.startswith(f"{snapshot_date}-"):
                 layout.storage.remove(layout.staging(stale))
-        tables = build_snapshot({i.source: load_parsed(i) for i in inputs}, day, {i.source: i.raw_date for i in inputs})
+        tables = build_snapshot(
+            {i.source: load_parsed(i, files[i.source]) for i in inputs}, day, {i.source: i.raw_date for i in inputs}
+        )
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         staged = stage_tables(layout, run_id, snapshot_date, tables)
         with tempfile.TemporaryDirectory(prefix="opengap-docs-") as local_docs:
@@ -175,7 +182,7 @@ def make_snapshot(
                     **({"attribution": a} if (a := getattr(SOURCES[i.source], "ATTRIBUTION", None)) else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
-                    "files": i.files(),
+                    "files": files[i.source],
                 }
                 for i in inputs
             },
