@@ -73,10 +73,12 @@ SCHEMA = pa.schema(
 )
 _ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in {p.name for p in PROVENANCE_FIELDS}])
 
-# A trailing "(high)", "(Reasoning)" ... is AA's way of naming one reasoning setting of a model. Other
-# parentheses ("(Oct '24)", "(Preview)", "(Non-reasoning, High Effort)") are part of the name and kept.
+# A trailing "(high)", "(Reasoning)", "(Non-reasoning, High Effort)", "(Adaptive Reasoning, Max Effort)" is AA's
+# way of naming one reasoning setting of a model (its website files them under one model page, e.g.
+# claude-sonnet-4-6). Other parentheses ("(Oct '24)", "(Preview)") are part of the name and kept.
 EFFORT_LABELS = ("high", "low", "medium", "minimal", "xhigh", "max", "reasoning", "non-reasoning", "thinking")
-_EFFORT_SUFFIX = re.compile(r"\s*\((" + "|".join(map(re.escape, EFFORT_LABELS)) + r")\)\s*$", re.IGNORECASE)
+_LABEL = r"(?:adaptive\s+)?(?:" + "|".join(map(re.escape, EFFORT_LABELS)) + r")(?:\s+effort)?"
+_EFFORT_SUFFIX = re.compile(rf"\s*\(({_LABEL}(?:\s*,\s*{_LABEL})*)\)\s*$", re.IGNORECASE)
 
 
 def page_file_name(page: int) -> str:

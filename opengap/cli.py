@@ -307,7 +307,8 @@ def parse(
 
     from extractors import PARSERS
     from extractors.raw_store import RawMeta, sha256_hex
-    from transforms.leaderboards import tag_by_licence, tag_epoch
+    from transforms.identity import Judge
+    from transforms.leaderboards import link_epoch, tag_by_licence
 
     try:
         if source not in PARSERS:
@@ -324,8 +325,9 @@ def parse(
             params={"config": board} if board else {},
         )
         rows = PARSERS[source].parse(raw, meta).to_pandas()
-        if source == "epoch":
-            rows = tag_epoch(rows)
+        if source == "epoch":  # the registry's own evidence (and overrides) decide alone
+            judge = Judge(rows)
+            rows = judge.tag(link_epoch(rows, judge))
         elif source == "open-llm-leaderboard":  # a Hub licence id decides alone
             rows = tag_by_licence(rows.rename(columns={"hub_license": "license"})).rename(
                 columns={"license": "hub_license"}

@@ -107,4 +107,4 @@ def test_parse_other_sources(tmp_path):
     apache = [r for r in rows if r["hub_license"] == "apache-2.0"]
     assert apache and {r["openness_tier"] for r in apache} == {"open_weights_unrestricted"}
     result = runner.invoke(app, ["parse", "openrouter", str(FIXTURES / "openrouter" / "models_2026-02-27.json")])
-    assert result.exit_code == 0 and "14 rows parsed" in result.output
+    assert result.exit_code == 0 and "17 rows parsed" in result.output

@@ -18,25 +18,13 @@ from transforms.models import match_key
 
 @pytest.fixture(scope="module")
 def parsed():
-    """Every source of the shipped archive, plus the Artificial Analysis fixture page (retrieved 2026-06-27)."""
+    """Every source of the shipped archive (Artificial Analysis: its fixture page, retrieved 2026-06-27)."""
     store, frames, dates = RawStore(ARCHIVE / "raw"), {}, {}
     for source, module in SOURCES.items():
-        if store.dates(source):
-            day = store.dates(source)[-1]
-            rows = concat([module.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
-            frames[source], dates[source] = prepare(source, rows), day
-    raw = (FIXTURES / "artificial_analysis" / "models_page1.json").read_bytes()
-    meta = RawMeta(
-        "artificial_analysis",
-        "models.page-1.json",
-        "https://artificialanalysis.ai/api/v2/data/llms/models",
-        "2026-06-27T00:00:00Z",
-        sha256_hex(raw),
-        len(raw),
-        params={"page": 1},
-    )
-    frames["artificial_analysis"] = SOURCES["artificial_analysis"].parse(raw, meta).to_pandas()
-    dates["artificial_analysis"] = "2026-06-27"
+        day = store.dates(source)[-1]
+        rows = concat([module.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
+        frames[source], dates[source] = prepare(source, rows), day
+    assert set(frames) == {"lmarena", "epoch", "artificial_analysis", "openrouter", "open_llm_leaderboard"}
     return frames, dates
 
 
@@ -46,15 +34,16 @@ def _rows(table, **where):
 
 def test_precedence_and_hub_evidence_without_a_licence():
     hub = ev.from_hub("openai/gpt-oss-120b", None, "weights on the Hugging Face Hub")
-    assert ev.weigh(hub).tier == "unknown"  # open, but which tier nobody says
+    alone = ev.weigh(hub)  # open, but under which terms nobody says
+    assert (alone.tier, alone.openness, alone.source) == ("open_weights_licence_unknown", "open", "hugging_face_hub")
     agreeing = ev.weigh(hub + ev.from_licence("Apache 2.0"))
     assert (agreeing.tier, agreeing.source, agreeing.conflict) == (
         "open_weights_unrestricted",
         "hugging_face_hub+lmarena_license",
         False,
     )
-    disagreeing = ev.weigh(hub + ev.from_licence("Proprietary"))
-    assert disagreeing.conflict and disagreeing.tier == "unknown"
+    disagreeing = ev.weigh(hub + ev.from_licence("Proprietary"))  # the Hub outranks a leaderboard licence
+    assert disagreeing.conflict and disagreeing.tier == "open_weights_licence_unknown"
     with_hub_licence = ev.weigh(ev.from_hub("meta-llama/Llama-3.3-70B-Instruct", "llama3.3", "x"))
     assert (with_hub_licence.tier, with_hub_licence.source) == ("open_weights_restricted", "hugging_face_hub")
     epoch_first = ev.weigh(ev.from_licence("MIT") + ev.from_epoch("API access"))
@@ -73,19 +62,19 @@ def test_match_keys_strip_effort_and_variants_but_not_product_names():
 def test_trap_qwen_max_is_closed_and_the_disagreement_is_kept(parsed):
     frames, dates = parsed
     tables = build_snapshot(frames, dt.date(2025, 1, 5), dates)
-    (qwen,) = _rows(tables["models"], model_key="qwen-max-0919")
+    (qwen,) = _rows(tables["models"], canonical_key="qwen-max-0919")
     assert (qwen["openness_tier"], qwen["openness"], qwen["openness_source"]) == (
         "api_access",
         "closed",
         "curated_override",
     )
-    (conflict,) = _rows(tables["openness_conflicts"], model_key="qwen-max-0919")
+    (conflict,) = _rows(tables["openness_conflicts"], canonical_key="qwen-max-0919")
     assert conflict["open_evidence"] == "lmarena_license=Qwen"
     assert conflict["closed_evidence"] == "override=api_access"
     assert conflict["decided_by"] == "curated_override"
     claims = {
         (r["evidence_source"], r["raw_value"], r["decisive"])
-        for r in _rows(tables["openness_evidence"], subject_source="lmarena", model_key="qwen-max-0919")
+        for r in _rows(tables["openness_evidence"], canonical_key="qwen-max-0919", subject_source="lmarena")
     }
     assert ("lmarena_license", "Qwen", False) in claims and ("curated_override", qwen_reason(), True) in claims
 
@@ -103,7 +92,7 @@ def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
     # No hugging_face_id on OpenRouter, yet open weights under the Mistral Research Licence (LMArena: MRL).
     assert mistral["hugging_face_id"] is None
     assert (mistral["openness_tier"], mistral["openness_source"]) == ("open_weights_noncommercial", "lmarena_license")
-    assert not _rows(tables["openness_conflicts"], model_key="mistral-large-2411")  # absence is not evidence
+    assert not _rows(tables["openness_conflicts"], canonical_key="mistral-large-2411")  # absence is not evidence
     llama = _rows(tables["openrouter_models"], model_key="llama-3.3-70b-instruct")
     assert {r["openness_tier"] for r in llama} == {"open_weights_restricted"} and len(llama) == 2  # paid and :free
     # An API-only version of an open family keeps its own key and licence: it never borrows the family's entry.
@@ -111,19 +100,22 @@ def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
 
     judge = Judge(frames["epoch"])
     row = {"source": "lmarena", "source_url": "u", "retrieved_at": dt.datetime(2026, 1, 1), "raw_sha256": "s"}
-    judged = judge.judge("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
-    assert judged.epoch_row is None and judged.verdict.tier == "api_access"
+    link = judge.link("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
+    assert link.epoch_row is None and judge.verdict(link.canonical_key).tier == "api_access"
 
 
 def test_hub_repos_link_sources_and_give_open_weights(parsed):
     frames, dates = parsed
     tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
     hub = _rows(tables["openness_evidence"], subject_source="openrouter", evidence_source="hugging_face_hub")
-    assert {r["raw_value"] for r in hub} >= {"openai/gpt-oss-120b", "CohereForAI/c4ai-command-a-03-2025"}
+    # The Hub licence shows where known: the Open LLM Leaderboard's, or a curated one (data/hub_licences.csv).
+    assert {r["raw_value"] for r in hub} >= {"openai/gpt-oss-120b (apache-2.0)", "CohereForAI/c4ai-command-a-03-2025"}
+    (command_a,) = _rows(tables["openrouter_models"], model_id="cohere/command-a")
+    assert (command_a["openness_tier"], command_a["openness"]) == ("open_weights_licence_unknown", "open")
     oll = tables["open_llm_leaderboard"].to_pylist()
     licensed = [r for r in oll if r["hub_license"] == "apache-2.0"]
     assert licensed and {r["openness_tier"] for r in licensed} == {"open_weights_unrestricted"}
-    assert {r["openness_tier"] for r in oll if r["hub_license"] is None} == {"unknown"}
+    assert {r["openness_tier"] for r in oll if r["hub_license"] is None} == {"open_weights_licence_unknown"}
 
 
 def test_unmatched_names_are_kept_and_listed(parsed):
@@ -133,29 +125,71 @@ def test_unmatched_names_are_kept_and_listed(parsed):
     lmarena = {r["name"]: r for r in unmatched if r["source"] == "lmarena"}
     assert "gemini-4-argon-high" in lmarena and lmarena["gemini-4-argon-high"]["best_rank"] == 1
     assert "gpt-4o-2024-05-13" not in lmarena  # linked to Epoch's GPT-4o
-    models = {r["model_key"] for r in tables["models"].to_pylist()}
-    assert {r["model_key"] for r in lmarena.values()} <= models  # kept in the dimension, not dropped
+    models = {r["canonical_key"] for r in tables["models"].to_pylist()}
+    assert {r["canonical_key"] for r in lmarena.values()} <= models  # kept in the dimension, not dropped
+    # Routers are not models: OpenRouter's openrouter/free is neither in the dimension nor unmatched.
+    assert not _rows(tables["unmatched_names"], name="free") and "free" not in models
 
 
-def test_coverage_checks_pass_on_lmarena_and_block_an_unresolved_aa_top10(parsed):
+def test_coverage_checks_pass_on_both_boards_of_the_fixture_snapshot(parsed):
     frames, dates = parsed
     tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
     report = validate_tables(tables)
-    blocking = {(f.table, f.column, f.expectation) for f in report.blocking}
-    # The fixture's Artificial Analysis top 10 are mostly 2026 models no other source describes yet.
-    assert ("aa_models", "openness_tier", "expect_column_values_to_not_be_in_set") in blocking
-    assert ("open_closed_gap", "unknown_share_top20", "expect_column_values_to_be_between") in blocking
-    assert not {b for b in blocking if b[0] in {"leaderboard_scores", "models"}}
+    assert report.blocking == []
+    aa = {r["name"]: r for r in tables["aa_models"].to_pylist()}
+    top10 = [r for r in aa.values() if r["intelligence_rank"] is not None and r["intelligence_rank"] <= 10]
+    assert len(top10) == 10 and "unknown" not in {r["openness_tier"] for r in top10}
+    # Each resolved by a different route: a Hub repo on OpenRouter with a checked licence, a curated alias to an
+    # LMArena name (whose licence then counts), a curated alias to a Hub repo, a curated override with a reason.
+    assert (aa["gpt-oss-20B (low)"]["openness_tier"], aa["gpt-oss-20B (low)"]["openness_source"]) == (
+        "open_weights_unrestricted",
+        "hugging_face_hub",
+    )
+    assert (aa["Grok 4.20 0309 (Reasoning)"]["canonical_key"], aa["Grok 4.20 0309 (Reasoning)"]["openness_source"]) == (
+        "grok-4-20-beta-0309",
+        "lmarena_license",
+    )
+    assert aa["Devstral 2"]["openness_tier"] == "open_weights_restricted"  # Modified MIT, revenue-gated
+    assert aa["MiMo-V2.5-Pro"]["openness_tier"] == "open_weights_licence_unknown"  # weights public, licence unsure
+    assert aa["Nova 2.0 Omni (medium)"]["openness_source"] == "curated_override"
     (aa_gap,) = _rows(tables["open_closed_gap"], board="artificial_analysis")
     assert (aa_gap["best_closed_model"], aa_gap["best_closed_rank"]) == ("Gemini 3.5 Flash (high)", 1)
+    assert (aa_gap["best_open_model"], aa_gap["best_open_rank"]) == ("MiMo-V2.5-Pro", 2)
+    assert aa_gap["open_share_top10"] == pytest.approx(0.3)  # MiMo-V2.5-Pro, Devstral 2, gpt-oss-20B
     assert aa_gap["category"] == "intelligence_index" and aa_gap["leaderboard_publish_date"] == dt.date(2026, 6, 27)
+
+
+def test_coverage_check_blocks_an_unresolved_aa_top10(parsed):
+    frames, dates = parsed
+    # Without the OpenRouter catalogue nothing says gpt-oss-20B (#9) or GLM-4.5V (#12) has weights on the Hub.
+    tables = build_snapshot({k: v for k, v in frames.items() if k != "openrouter"}, dt.date(2026, 10, 2), dates)
+    blocking = {(f.table, f.column, f.expectation) for f in validate_tables(tables).blocking}
+    assert ("aa_models", "openness_tier", "expect_column_values_to_not_be_in_set") in blocking
+    assert not {b for b in blocking if b[0] in {"leaderboard_scores", "models"}}
+    (oss,) = _rows(tables["unmatched_names"], name="gpt-oss-20B")
+    assert (oss["source"], oss["openness_tier"], oss["best_rank"]) == ("artificial_analysis", "unknown", 9)
+
+
+def test_a_disagreement_between_sources_is_one_conflict_row(parsed):
+    frames, dates = parsed
+    aa = frames["artificial_analysis"].copy()
+    aa.loc[aa["base_name"] == "gpt-oss-20B", "is_open_weights"] = False  # constructed: AA calls it closed
+    tables = build_snapshot({**frames, "artificial_analysis": aa}, dt.date(2026, 10, 2), dates)
+    (conflict,) = _rows(tables["openness_conflicts"], canonical_key="gpt-oss-20b")
+    assert conflict["open_evidence"] == "hf=openai/gpt-oss-20b (apache-2.0)"
+    assert conflict["closed_evidence"] == "hint=False"
+    assert (conflict["decided_tier"], conflict["decided_by"]) == ("open_weights_unrestricted", "hugging_face_hub")
+    # One verdict for the model, whichever table names it.
+    tiers = {r["openness_tier"] for r in tables["aa_models"].to_pylist() if r["canonical_key"] == "gpt-oss-20b"}
+    tiers |= {r["openness_tier"] for r in tables["openrouter_models"].to_pylist() if r["canonical_key"] == "gpt-oss-20b"}
+    assert tiers == {"open_weights_unrestricted"}
+    claims = {(r["subject_source"], r["evidence_source"]) for r in _rows(tables["openness_evidence"], canonical_key="gpt-oss-20b")}
+    assert claims == {("openrouter", "hugging_face_hub"), ("artificial_analysis", "catalogue_hint")}
 
 
 def test_coverage_check_blocks_an_unknown_lmarena_top10_model(parsed):
     frames, dates = parsed
-    tables = build_snapshot(
-        {k: v for k, v in frames.items() if k != "artificial_analysis"}, dt.date(2026, 10, 2), dates
-    )
+    tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
     scores = tables["leaderboard_scores"].to_pandas()
     top = scores.index[(scores["board"] == "text") & (scores["category"] == "overall") & (scores["rank"] == 1)]
     scores.loc[top, ["openness_tier", "openness"]] = ["unknown", None]
@@ -174,16 +208,20 @@ def test_one_canonical_key_joins_the_sources(parsed):
     assert by_name[("lmarena", "gemini-3.5-flash-high")]["canonical_key"] == "gemini-3-5-flash"
     assert by_name[("artificial_analysis", "Gemini 3.5 Flash")]["canonical_key"] == "gemini-3-5-flash"
     aa = {r["name"]: r["canonical_key"] for r in tables["aa_models"].to_pylist()}
-    models = {r["model_name"]: r["canonical_key"] for r in tables["models"].to_pylist()}
-    assert aa["Gemini 3.5 Flash (high)"] == aa["Gemini 3.5 Flash (minimal)"] == models["gemini-3.5-flash-high"]
+    assert aa["Gemini 3.5 Flash (high)"] == aa["Gemini 3.5 Flash (minimal)"] == "gemini-3-5-flash"
+    (gemini,) = _rows(tables["models"], canonical_key="gemini-3-5-flash")  # one row in the dimension
+    assert (gemini["model_name"], gemini["in_lmarena"], gemini["in_artificial_analysis"]) == ("Gemini 3.5 Flash", True, True)
+    assert (gemini["lmarena_text_rank"], gemini["aa_intelligence_rank"], gemini["org_key"]) == (10, 1, "google")
     # Linked through Epoch AI: OpenRouter's gpt-4o variant and (2025-01-05) LMArena's dated GPT-4o snapshot.
     assert (by_name[("openrouter", "gpt-4o")]["link"], by_name[("openrouter", "gpt-4o")]["canonical_key"]) == (
         "epoch",
         "gpt-4o",
     )
     jan = build_snapshot(frames, dt.date(2025, 1, 5), dates)
-    (gpt4o,) = _rows(jan["models"], model_name="gpt-4o-2024-05-13")
-    assert gpt4o["canonical_key"] == "gpt-4o" and gpt4o["epoch_model"] == "GPT-4o"
+    (gpt4o,) = _rows(jan["model_identities"], source_name="gpt-4o-2024-05-13")
+    assert (gpt4o["canonical_key"], gpt4o["link"]) == ("gpt-4o", "epoch")
+    (gpt4o,) = _rows(jan["models"], canonical_key="gpt-4o")
+    assert (gpt4o["model_name"], gpt4o["epoch_accessibility"], gpt4o["in_lmarena"]) == ("GPT-4o", "API access", True)
     # Linked through the Hub: OpenRouter's paid and free Llama 3.3 rows share one key.
     llama = {
         r["canonical_key"]
@@ -205,5 +243,5 @@ def test_organizations_resolve_across_sources(parsed):
         "alibaba",
         "mistral",
     )
-    lmarena = {r["organization"]: r["org_key"] for r in tables["models"].to_pylist() if r["organization"]}
+    lmarena = {r["organization"]: r["org_key"] for r in tables["leaderboard_scores"].to_pylist() if r["organization"]}
     assert lmarena["google"] == aa["Google"] and lmarena["openai"] == aa["OpenAI"]

@@ -26,22 +26,27 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     assert {n: t["rows"] for n, t in manifest["tables"].items()} == {
         "epoch_models": 307,  # the registry files were retrieved before the snapshot date: as_retrieved
         "leaderboard_scores": 54,
-        "models": 36,
-        "open_closed_gap": 2,
-        "openrouter_models": 14,
+        "aa_models": 13,
+        "models": 329,  # one row per canonical model named by any of the five sources
+        "open_closed_gap": 3,  # LMArena text and text_style_control, Artificial Analysis intelligence index
+        "openrouter_models": 17,
         "open_llm_leaderboard": 21,
-        "openness_evidence": 71,
+        "openness_evidence": 297,
         "openness_conflicts": 0,
-        "unmatched_names": 37,
-        "model_identities": 66,  # 36 LMArena + 14 OpenRouter + 21 Open LLM Leaderboard names, less repeats
+        "unmatched_names": 40,
+        "model_identities": 347,  # every source's names (OpenRouter's routers are not models), less repeats
     }
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
     assert {f["file"] for f in lm["files"]} == {"text.full.rows.json", "text_style_control.full.rows.json"}
-    assert manifest["leaderboard_publish_dates"] == {"text": "2026-10-02", "text_style_control": "2026-10-02"}
+    assert manifest["leaderboard_publish_dates"] == {
+        "text": "2026-10-02",
+        "text_style_control": "2026-10-02",
+        "artificial_analysis": "2026-06-27",  # no publication date: the retrieval date stands in
+    }
     assert set(manifest["as_of"]) == set(manifest["tables"])  # the as-of rule is stated per table
     assert manifest["inputs_fingerprint"]
-    assert manifest["openness_rule_version"].startswith("1.")
+    assert manifest["openness_rule_version"].startswith("2.")
     assert (tmp_path / manifest["validation"]["docs_index"]).is_file()
 
     # The question of the issue, asked in DuckDB: best open model on LMArena and its distance to the best closed.
@@ -62,7 +67,21 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     provenance = con.execute(
         "SELECT DISTINCT source, raw_sha256 FROM leaderboard_scores_latest WHERE board = 'text'"
     ).fetchall()
+    # "How many of the top models are open?", on both boards at once, from the one models dimension.
+    top10 = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE lmarena_text_rank <= 10),
+               count(*) FILTER (WHERE lmarena_text_rank <= 10 AND openness = 'open'),
+               count(*) FILTER (WHERE aa_intelligence_rank <= 10),
+               count(*) FILTER (WHERE aa_intelligence_rank <= 10 AND openness = 'open'),
+               count(*) FILTER (WHERE lmarena_text_rank IS NOT NULL AND aa_intelligence_rank IS NOT NULL)
+        FROM models_latest
+        """
+    ).fetchone()
     con.close()
+    # Effort settings are one model: LMArena's top 10 names are 7 models (claude-opus-4-6 and -high, ...), AA's
+    # #1 and #6 are Gemini 3.5 Flash. One model (Grok 4.20 0309, by a curated alias) is on both boards.
+    assert top10 == (7, 0, 9, 3, 1)
     assert best_open[:2] == ("deepseek-v4.1-flash-max", 37)
     assert best_closed[:2] == ("gemini-4-argon-high", 1)
     assert gap == pytest.approx(best_closed[2] - best_open[2]) == pytest.approx(71.0088, abs=1e-3)

@@ -16,14 +16,15 @@ from extractors.raw_store import RawStore
 from transforms import openness
 from transforms.build import build_snapshot, concat
 from transforms.leaderboards import as_of, tag_by_licence
-from transforms.models import epoch_index, link_to_epoch, match_key, model_key, org_key
+from transforms.identity import Judge
+from transforms.models import match_key, model_key, org_key
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = RawStore(REPO / "fixtures" / "archive" / "raw")
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures"
 needs_captures = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"real captures not present at {CAPTURES}")
 
-OPEN_U, OPEN_R, OPEN_NC = openness.OPEN_TIERS
+OPEN_U, OPEN_R, OPEN_NC = openness.OPEN_TIERS[:3]
 API, HOSTED, UNRELEASED = openness.CLOSED_TIERS
 UNKNOWN = openness.UNKNOWN
 
@@ -321,11 +322,12 @@ def test_four_digit_version_is_not_a_date() -> None:
             "model_accessibility": ["Open weights (restricted use)", "Open weights (restricted use)"],
         }
     )
-    index = epoch_index(epoch_rows)
-    row, how = link_to_epoch("lmarena", "deepseek-coder-v2-0724", index)
-    assert (row, how) == (None, "none")
-    row, how = link_to_epoch("lmarena", "deepseek-coder-v2", index)
-    assert how == "alias" and row["model"] == "DeepSeek-Coder-V2 236B"  # curated alias wins over the name match
+    judge = Judge(epoch_rows)
+    api_version = judge.identify("lmarena", "deepseek-coder-v2-0724")
+    assert (api_version.epoch_row, api_version.how, api_version.canonical_key) == (None, "name", "deepseek-coder-v2-0724")
+    family = judge.identify("lmarena", "deepseek-coder-v2")
+    assert family.how == "alias" and family.epoch_model == "DeepSeek-Coder-V2 236B"  # the alias wins over the name
+    assert family.canonical_key == "deepseek-coder-v2-236b"
 
 
 @pytest.mark.parametrize(
@@ -431,15 +433,16 @@ def test_build_tables_and_sizes(latest: dict[str, pa.Table], parsed: dict[str, p
     assert parsed["epoch"].num_rows == 158 + 149
     assert {k: v.num_rows for k, v in latest.items()} == {
         "epoch_models": 307,
-        "models": 36,
+        "models": 297,  # one per canonical model: the registry's 307 rows and LMArena's 36 names overlap
         "leaderboard_scores": 54,
         "open_closed_gap": 2,
         # the paper trail of the openness decisions (LMArena and Epoch only here: no Hub evidence)
-        "openness_evidence": 40,
+        "openness_evidence": 259,
         "openness_conflicts": 0,
         "unmatched_names": 33,
-        "model_identities": 36,
+        "model_identities": 303,
     }
+    assert latest["models"]["in_lmarena"].to_pylist().count(True) == 34  # 36 names, 34 models
 
 
 def test_build_top20_has_known_openness(latest: dict[str, pa.Table], parsed: dict[str, pa.Table]) -> None:
@@ -466,16 +469,23 @@ def test_build_top20_has_known_openness(latest: dict[str, pa.Table], parsed: dic
 
 
 def test_build_models_use_newest_non_empty_licence(latest: dict[str, pa.Table]) -> None:
-    models = latest["models"].to_pandas().set_index("model_key")
-    gpt = models.loc["gpt-5.4-high"]
+    models = latest["models"].to_pandas().set_index("canonical_key")
+    gpt = models.loc["gpt-5-4"]  # LMArena's gpt-5.4-high, the effort label cut
     assert gpt["license_raw"] == "Proprietary"  # empty on 2026-04-02, filled by 2026-08-12
     assert gpt["openness_source"] == openness.BY_OVERRIDE
     assert gpt["openness_evidence"] == "override=api_access; lmarena_license=Proprietary"
-    grok = models.loc["grok-3-preview-02-24"]
-    assert (grok["epoch_model"], grok["epoch_match"]) == ("Grok-3", "alias")
+    grok = models.loc["grok-3"]  # LMArena's grok-3-preview-02-24, by a curated alias
+    assert (grok["epoch_model"], grok["model_name"], grok["in_lmarena"], grok["in_epoch"]) == (
+        "Grok-3",
+        "Grok-3",
+        True,
+        True,
+    )
     assert (grok["openness_tier"], grok["openness_source"]) == (HOSTED, openness.BY_EPOCH)
     assert grok["openness_evidence"] == "epoch=Hosted access (no API); lmarena_license=Proprietary"
-    assert models.loc["mistral-medium-3.5", "openness_tier"] == OPEN_R  # 'Modified MIT'
+    identities = latest["model_identities"].to_pandas().set_index("source_name")
+    assert tuple(identities.loc["grok-3-preview-02-24", ["canonical_key", "link"]]) == ("grok-3", "alias")
+    assert models.loc["mistral-medium-3-5", "openness_tier"] == OPEN_R  # 'Modified MIT'
     assert set(models["openness_rule_version"]) == {openness.rule_version()}
 
 
@@ -525,19 +535,23 @@ def test_build_jan_2025_deepseek_v3_is_best_open(jan_2025: dict[str, pa.Table]) 
 
 
 def test_build_jan_2025_decisions(jan_2025: dict[str, pa.Table]) -> None:
-    models = jan_2025["models"].to_pandas().set_index("model_key")
-    assert len(models) == 22
+    models = jan_2025["models"].to_pandas().set_index("canonical_key")
+    # 22 LMArena names, 20 models: two Llama 3.1 405B packagings; Claude 3.5 Sonnet 20240620 and 20241022 (Epoch
+    # AI keeps one entry for both versions, and the canonical key follows the registry)
+    assert models["in_lmarena"].sum() == 20
     v3 = models.loc["deepseek-v3"]
-    assert (v3["epoch_model"], v3["epoch_match"], v3["license_raw"]) == ("DeepSeek-V3", "name", "DeepSeek")
+    assert (v3["epoch_model"], v3["license_raw"], v3["n_sources"]) == ("DeepSeek-V3", "DeepSeek", 2)
     assert (v3["openness_tier"], v3["openness"], v3["openness_source"]) == (OPEN_R, "open", openness.BY_EPOCH)
     assert v3["openness_evidence"] == "epoch=Open weights (restricted use); lmarena_license=DeepSeek"
     qwen = models.loc["qwen-max-0919"]
     assert qwen["license_raw"] == "Qwen"
     assert (qwen["openness_tier"], qwen["openness"], qwen["openness_source"]) == (API, "closed", "curated_override")
     assert qwen["openness_evidence"] == "override=api_access; lmarena_license=Qwen"
-    llama = models.loc["llama-3.1-405b-instruct-fp8"]
-    assert (llama["epoch_model"], llama["epoch_match"]) == ("Llama 3.1-405B", "alias")
-    assert models.loc["gemma-2-27b-it", "epoch_model"] == "Gemma 2 27B"  # '-it' stripped for the name match
+    identities = jan_2025["model_identities"].to_pandas().set_index("source_name")
+    for packaging in ("llama-3.1-405b-instruct-fp8", "llama-3.1-405b-instruct-bf16"):
+        assert tuple(identities.loc[packaging, ["canonical_key", "link"]]) == ("llama-3-1-405b", "alias")
+    assert models.loc["llama-3-1-405b", "epoch_model"] == "Llama 3.1-405B"
+    assert tuple(identities.loc["gemma-2-27b-it", ["canonical_key", "link"]]) == ("gemma-2-27b", "epoch")  # '-it' cut
     assert models.loc["mistral-large-2411", "openness_source"] == openness.BY_LICENCE  # 'MRL', no Epoch entry
     assert models.loc["mistral-large-2411", "openness_tier"] == OPEN_NC
     scores = jan_2025["leaderboard_scores"].to_pandas()

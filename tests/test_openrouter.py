@@ -51,13 +51,16 @@ FIXTURE_IDS = [  # sorted; the fixture also holds the routers openrouter/auto an
     "google/gemini-3.1-flash-image-preview",
     "meta-llama/llama-3.3-70b-instruct",
     "meta-llama/llama-3.3-70b-instruct:free",
+    "mistralai/devstral-2512",
     "mistralai/mistral-large-2411",
     "openai/gpt-4o:extended",
     "openai/gpt-oss-120b",
     "openai/gpt-oss-120b:exacto",
     "openai/gpt-oss-120b:free",
+    "openai/gpt-oss-20b",
     "openrouter/free",
     "qwen/qwen-2.5-coder-32b-instruct",
+    "z-ai/glm-4.5v",
     "z-ai/glm-4.6:exacto",
 ]
 
@@ -88,13 +91,13 @@ def fixture_table() -> pa.Table:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Shipped fixture (16 real rows of the 2026-02-27 body, wrapper kept)
+# Shipped fixture (19 real rows of the 2026-02-27 body, wrapper kept)
 # ------------------------------------------------------------------------------------------------------------
 
 
 def test_fixture_rows_schema_and_order(fixture_table) -> None:
     assert json.loads(FIXTURE.read_bytes())["data"][0]["id"] == "google/gemini-3.1-flash-image-preview"
-    assert len(json.loads(FIXTURE.read_bytes())["data"]) == 16
+    assert len(json.loads(FIXTURE.read_bytes())["data"]) == 19
     assert fixture_table.schema == openrouter.SCHEMA
     assert fixture_table["model_id"].to_pylist() == FIXTURE_IDS  # routers with "-1" prices left out
     assert openrouter.SCHEMA.names[-4:] == ["source", "source_url", "retrieved_at", "raw_sha256"]

@@ -10,11 +10,12 @@ import pyarrow as pa
 
 from extractors import epoch as epoch_source
 from opengap.errors import OpengapError
+from transforms.dimension import build_dimension
 from transforms.identity import Judge
-from transforms.leaderboards import LeaderboardHistory, build_models, tag_epoch, tag_scores
+from transforms.leaderboards import LeaderboardHistory, link_epoch, link_models, tag_scores
 from transforms.marts import open_closed_gap
 from transforms.models import match_key
-from transforms.sources import AA_CATEGORY, aa_as_board, tag_aa, tag_open_llm_leaderboard, tag_openrouter
+from transforms.sources import AA_CATEGORY, aa_as_board, link_aa, link_open_llm_leaderboard, link_openrouter
 from warehouse.schemas import (
     AA_MODELS,
     EPOCH_MODELS,
@@ -70,7 +71,6 @@ def build_snapshot(
     epoch = None
     if "epoch" in frames:
         epoch = epoch_as_of(frames["epoch"], snapshot_date, raw_dates.get("epoch"))
-        tables[EPOCH_MODELS.name] = EPOCH_MODELS.to_arrow(tag_epoch(epoch))
     aa, openrouter = (
         current_state(frames[s], snapshot_date, raw_dates.get(s)) if s in frames else None
         for s in ("artificial_analysis", "openrouter")
@@ -98,38 +98,58 @@ def build_snapshot(
         open_llm_leaderboard=oll,
         lmarena_licences=licences,
     )
-    scores = None
+    # Phase 1: link every source's rows, pooling their claims per model. Phase 2 (judge.tag): weigh each pool.
+    linked: dict[str, pd.DataFrame] = {}
     if snapshot is not None:
-        models = build_models(history, snapshot, judge, snapshot_date)
-        scores = tag_scores(snapshot, models)
-        tables[MODELS.name] = MODELS.to_arrow(models)
-        tables[LEADERBOARD_SCORES.name] = LEADERBOARD_SCORES.to_arrow(scores)
+        linked["lmarena"] = link_models(history, snapshot, judge, snapshot_date)
     if aa is not None:
-        tables[AA_MODELS.name] = AA_MODELS.to_arrow(tag_aa(aa, judge))
+        linked["artificial_analysis"] = link_aa(aa, judge)
     if openrouter is not None:
-        tables[OPENROUTER_MODELS.name] = OPENROUTER_MODELS.to_arrow(tag_openrouter(openrouter, judge))
+        linked["openrouter"] = link_openrouter(openrouter, judge)
     if oll is not None:
-        tables[OPEN_LLM_LEADERBOARD.name] = OPEN_LLM_LEADERBOARD.to_arrow(tag_open_llm_leaderboard(oll, judge))
+        linked["open_llm_leaderboard"] = link_open_llm_leaderboard(oll, judge)
+    if epoch is not None:
+        linked["epoch"] = link_epoch(epoch, judge)
+    tagged = {source: judge.tag(rows) for source, rows in linked.items()}
+
     gaps = []
-    if scores is not None:
+    if snapshot is not None:
+        scores = tag_scores(snapshot, tagged["lmarena"])
+        tables[LEADERBOARD_SCORES.name] = LEADERBOARD_SCORES.to_arrow(scores)
         gaps.append(open_closed_gap(scores, snapshot_date))
+    for source, spec in (
+        ("epoch", EPOCH_MODELS),
+        ("artificial_analysis", AA_MODELS),
+        ("openrouter", OPENROUTER_MODELS),
+        ("open_llm_leaderboard", OPEN_LLM_LEADERBOARD),
+    ):
+        if source in tagged:
+            tables[spec.name] = spec.to_arrow(tagged[source])
     if aa is not None:
-        gaps.append(
-            open_closed_gap(
-                aa_as_board(
-                    tables[AA_MODELS.name].to_pandas(), raw_dates.get("artificial_analysis", snapshot_date.isoformat())
-                ),
-                snapshot_date,
-                category=AA_CATEGORY,
-            )
-        )
+        retrieved = raw_dates.get("artificial_analysis", snapshot_date.isoformat())
+        gaps.append(open_closed_gap(aa_as_board(tagged["artificial_analysis"], retrieved), snapshot_date, AA_CATEGORY))
     if gaps:
         tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(pd.concat(gaps, ignore_index=True))
-    if snapshot is not None or aa is not None or openrouter is not None:
-        trail = judge.frames()
+    if linked:
+        tables[MODELS.name] = MODELS.to_arrow(build_dimension(tagged, judge))
+        trail = judge.frames(_ranks(tagged))
         for spec in (OPENNESS_EVIDENCE, OPENNESS_CONFLICTS, UNMATCHED_NAMES, MODEL_IDENTITIES):
             tables[spec.name] = spec.to_arrow(trail[spec.name])
     return tables
+
+
+def _ranks(tagged: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], int]:
+    """Each leaderboard name's best rank (LMArena text overall, Artificial Analysis intelligence index)."""
+    ranks: dict[tuple[str, str], int] = {}
+    for source, name_column, rank_column in (
+        ("lmarena", "model_name", "text_rank"),
+        ("artificial_analysis", "base_name", "intelligence_rank"),
+    ):
+        rows = tagged.get(source)
+        if rows is not None:
+            best = rows.dropna(subset=[rank_column]).groupby(name_column)[rank_column].min()
+            ranks.update({(source, name): int(rank) for name, rank in best.items()})
+    return ranks
 
 
 def concat(tables: list[pa.Table]) -> pa.Table:

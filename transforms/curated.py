@@ -19,6 +19,7 @@ FILES = (
     "openness_overrides.csv",
     "model_aliases.csv",
     "org_aliases.csv",
+    "hub_licences.csv",
 )
 
 

@@ -3,8 +3,9 @@
 Precedence (first evidence that fixes a tier wins): a curated override with its reason > Epoch AI's
 accessibility > published weights on the Hugging Face Hub > the leaderboard's licence > catalogue hints.
 Weights on the Hub prove "open" but not which open tier unless the Hub licence is known; such evidence takes
-its tier from the next open-weights evidence. Every pair of sources that disagree on open vs closed is kept as a
-conflict, together with what decided: nothing is resolved silently.
+its tier from the next open-weights evidence, else ``open_weights_licence_unknown``. The claims of every source
+about one model are weighed together (transforms/identity.py). Every pair of sources that disagree on open vs
+closed is kept as a conflict, together with what decided: nothing is resolved silently.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from transforms import openness
+from transforms.curated import read_rows
 from transforms.models import match_key
 
 BY_HUB = "hugging_face_hub"
@@ -63,10 +65,13 @@ def weigh(evidence: list[Evidence]) -> Verdict:
         verdict.tier, verdict.source = claims[0].tier, claims[0].source
     elif claims:
         # Open or closed is settled, the tier is not (weights on the Hub, licence unknown): take the tier from
-        # the next evidence that agrees; without one the tier stays unknown and the conflict (if any) says why.
+        # the next evidence that agrees. Weights on the Hub are open whatever else is said; a catalogue hint
+        # alone never fixes a tier.
         agreeing = next((e for e in claims if e.tier is not None and e.openness == claims[0].openness), None)
         if agreeing is not None:
             verdict.tier, verdict.source = agreeing.tier, f"{claims[0].source}+{agreeing.source}"
+        elif claims[0].source == BY_HUB:
+            verdict.tier, verdict.source = openness.OPEN_LICENCE_UNKNOWN, BY_HUB
     verdict.openness = openness.openness_of(verdict.tier)
     verdict.conflict = len({e.openness for e in claims}) > 1
     return verdict
@@ -81,6 +86,7 @@ def from_override(model_key: str) -> list[Evidence]:
 
 
 def from_epoch(accessibility: str | None) -> list[Evidence]:
+    accessibility = openness.text_or_none(accessibility)
     if not accessibility:
         return []
     tier = openness.epoch_tier(accessibility)
@@ -88,6 +94,7 @@ def from_epoch(accessibility: str | None) -> list[Evidence]:
 
 
 def from_licence(licence_raw: str | None, claim: str = "LMArena licence") -> list[Evidence]:
+    licence_raw = openness.text_or_none(licence_raw)
     if not licence_raw:
         return []
     tier = openness.licence(licence_raw).tier
@@ -112,10 +119,15 @@ def from_hint(claim: str, raw_value: str, is_open: bool | None) -> list[Evidence
 
 @dataclass
 class HubIndex:
-    """Hugging Face repos known from OpenRouter's catalogue and the Open LLM Leaderboard, by model match key."""
+    """Hugging Face repos known from OpenRouter's catalogue and the Open LLM Leaderboard, by model match key, and
+    their licences: the Open LLM Leaderboard's, then the curated ``data/hub_licences.csv`` (checked model cards)."""
 
     repos: dict[str, str] = field(default_factory=dict)  # match_key -> repo id
     licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
+
+    def add_curated_licences(self) -> None:
+        for row in read_rows("hub_licences.csv", ("repo_id", "license_raw", "reason", "source_url")):
+            self.add_hub_licence(row["repo_id"], row["license_raw"])
 
     def add_openrouter(self, model_id: str, name: str | None, repo: str | None) -> None:
         if not repo:

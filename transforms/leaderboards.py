@@ -64,60 +64,46 @@ def as_of(rows: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
     return LeaderboardHistory(rows).as_of(snapshot_date)
 
 
-def build_models(
+def link_models(
     history: LeaderboardHistory, snapshot: pd.DataFrame, judge: Judge, snapshot_date: dt.date
 ) -> pd.DataFrame:
-    """One row per model on the snapshot's leaderboards: identity, registry and Hub links, and the openness
-    decided from all evidence (``judge`` keeps the evidence, conflicts and unmatched names).
-
-    Licence and organization are each model's newest non-empty values known on the snapshot date.
-    """
+    """One row per model name on the snapshot's leaderboards, linked to its canonical model (``judge`` pools
+    its claims). Licence and organization are each model's newest non-empty values known on the snapshot date."""
     licences = history.latest_non_empty("license", snapshot_date)
     orgs = history.latest_non_empty("organization", snapshot_date)
     overall = snapshot[(snapshot["board"] == "text") & (snapshot["category"] == "overall")]
     best_rank = overall.groupby("model_name")["rank"].min()
     first_rows = snapshot.sort_values(["model_name", "board", "category"], kind="stable").drop_duplicates("model_name")
     records = []
-    for _, row in first_rows.iterrows():
+    for row in first_rows[["model_name", *PROVENANCE]].to_dict("records"):
         name = row["model_name"]
-        key = model_key(name)
         licence_raw = licences.get(name)
-        rank = best_rank.get(name)
-        judged = judge.judge("lmarena", key, name, row, licence_raw=licence_raw or "", rank=rank)
-        verdict, epoch_row = judged.verdict, judged.epoch_row
+        link = judge.link("lmarena", model_key(name), name, row, licence_raw=licence_raw or "")
         organization = orgs.get(name)
         records.append(
             {
-                "model_key": key,
-                "canonical_key": judged.canonical_key,
+                "model_key": model_key(name),
+                "canonical_key": link.canonical_key,
                 "model_name": name,
                 "organization": organization,
                 "org_key": org_key(organization),
                 "license_raw": licence_raw,
                 "license_id": openness.licence(licence_raw).license_id,
-                "epoch_model": None if epoch_row is None else epoch_row["model"],
-                "epoch_match": judged.epoch_match,
-                "epoch_accessibility": None if epoch_row is None else epoch_row["model_accessibility"],
-                "release_date": None if epoch_row is None else epoch_row["publication_date"],
-                "parameters": None if epoch_row is None else epoch_row["parameters"],
-                "hf_repo": judged.hub_repo,
-                "openness_tier": verdict.tier,
-                "openness": verdict.openness,
-                "openness_source": verdict.source,
-                "openness_evidence": verdict.summary,
-                "openness_rule_version": openness.rule_version(),
+                "text_rank": best_rank.get(name),
+                "hf_repo": link.hub_repo,
+                "epoch_model": link.epoch_model,
                 **{c: row[c] for c in PROVENANCE},
             }
         )
-    models = pd.DataFrame.from_records(records)
-    return models.sort_values("model_key", kind="stable").drop_duplicates("model_key").reset_index(drop=True)
+    return pd.DataFrame.from_records(records).sort_values("model_key", kind="stable").reset_index(drop=True)
 
 
 def tag_scores(snapshot: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
-    """Leaderboard rows with the model's key, organization key, licence id and openness decision."""
+    """Leaderboard rows with the model's keys, organization key, licence id and openness decision."""
     cols = [
         "model_name",
         "model_key",
+        "canonical_key",
         "org_key",
         "license_id",
         "openness_tier",
@@ -144,21 +130,16 @@ def tag_by_licence(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def tag_epoch(epoch: pd.DataFrame) -> pd.DataFrame:
-    """Epoch registry rows with their model key and the tier their accessibility (or an override) gives."""
+def link_epoch(epoch: pd.DataFrame, judge: Judge) -> pd.DataFrame:
+    """Epoch registry rows with their model key, linked to their canonical model (their accessibility and any
+    override join its pool of evidence)."""
     keys = epoch["model"].map(model_key)
-    decisions = [
-        openness.decide(k, epoch_accessibility=a, licence_raw=None)
-        for k, a in zip(keys, epoch["model_accessibility"], strict=True)
+    links = [
+        judge.link("epoch", key, row["model"], row, licence_raw="")
+        for key, row in zip(keys, epoch[["model", *PROVENANCE]].to_dict("records"), strict=True)
     ]
     return (
-        epoch.assign(
-            model_key=keys,
-            openness_tier=[d.tier for d in decisions],
-            openness=[d.openness for d in decisions],
-            openness_source=[d.source for d in decisions],
-            openness_rule_version=openness.rule_version(),
-        )
+        epoch.assign(model_key=keys, canonical_key=[link.canonical_key for link in links])
         .sort_values(["epoch_dataset", "model"], kind="stable")
         .reset_index(drop=True)
     )

@@ -2,7 +2,8 @@
 
 ``model_key`` is the source's model name in a canonical spelling (lowercase, runs of other characters as
 ``-``), so it is stable across snapshots. Linking a leaderboard name to an Epoch AI registry entry is
-deterministic: a curated alias first, then equal ``match_key`` (the key with dots as dashes and trailing
+deterministic: a curated alias first (``data/model_aliases.csv``: to an Epoch AI entry, a Hub repo or another
+source's name), then equal ``match_key`` (the key with dots as dashes and trailing
 packaging suffixes such as ``-instruct`` or a ``-YYYYMMDD`` date removed). Four-digit version suffixes like
 ``-0724`` are kept on purpose: ``deepseek-coder-v2-0724`` is an API-only version of an open family.
 """
@@ -51,10 +52,19 @@ def org_key(organization: str | None) -> str | None:
     return _org_aliases().get(organization) or model_key(organization)
 
 
+EPOCH = "epoch"  # alias targets: an Epoch AI entry by its exact name,
+HUGGING_FACE = "hugging_face"  # a Hub repo id, or any source's own name for the model
+
+
 @cache
-def _aliases() -> dict[tuple[str, str], str]:
-    rows = read_rows("model_aliases.csv", ("source", "source_name", "epoch_model", "reason"))
-    return {(r["source"], r["source_name"]): r["epoch_model"] for r in rows}
+def _aliases() -> dict[tuple[str, str], tuple[str, str]]:
+    rows = read_rows("model_aliases.csv", ("source", "source_name", "target_source", "target_name", "reason"))
+    return {(r["source"], r["source_name"]): (r["target_source"], r["target_name"]) for r in rows}
+
+
+def alias_of(source: str, name: str) -> tuple[str, str] | None:
+    """The curated (target source, target name) that a source's name is the same model as, if any."""
+    return _aliases().get((source, name))
 
 
 def epoch_index(epoch: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
@@ -73,15 +83,3 @@ def epoch_index(epoch: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd
         by_name.setdefault(row["model"], row)
         by_key.setdefault(match_key(row["model"]), row)
     return by_name, by_key
-
-
-def link_to_epoch(
-    source: str, name: str, index: tuple[dict[str, pd.Series], dict[str, pd.Series]]
-) -> tuple[pd.Series | None, str]:
-    """The Epoch row for a source's model name and how it was found: ``alias``, ``name`` or ``none``."""
-    by_name, by_key = index
-    alias = _aliases().get((source, name))
-    if alias is not None and alias in by_name:
-        return by_name[alias], "alias"
-    row = by_key.get(match_key(name))
-    return (row, "name") if row is not None else (None, "none")

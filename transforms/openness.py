@@ -1,8 +1,9 @@
 """One openness taxonomy for the whole project.
 
-Tiers, from most to least open: three open-weights tiers (unrestricted, restricted, non-commercial), then
-``api_access``, ``hosted_no_api``, ``unreleased`` (closed) and ``unknown``. The binary ``openness`` is
-``open`` for the open-weights tiers, ``closed`` for the other three, and null for ``unknown``.
+Tiers, from most to least open: three open-weights tiers (unrestricted, restricted, non-commercial),
+``open_weights_licence_unknown`` (weights published, terms not yet known), then ``api_access``,
+``hosted_no_api``, ``unreleased`` (closed) and ``unknown``. The binary ``openness`` is ``open`` for the four
+open-weights tiers, ``closed`` for the three closed ones, and null for ``unknown``.
 
 Precedence when sources disagree: see transforms/evidence.py.
 """
@@ -18,7 +19,13 @@ from transforms.curated import data_fingerprint, read_rows
 
 log = logging.getLogger(__name__)
 
-OPEN_TIERS = ("open_weights_unrestricted", "open_weights_restricted", "open_weights_noncommercial")
+OPEN_LICENCE_UNKNOWN = "open_weights_licence_unknown"  # weights on the Hub, licence not (yet) in licences.csv
+OPEN_TIERS = (
+    "open_weights_unrestricted",
+    "open_weights_restricted",
+    "open_weights_noncommercial",
+    OPEN_LICENCE_UNKNOWN,
+)
 CLOSED_TIERS = ("api_access", "hosted_no_api", "unreleased")
 UNKNOWN = "unknown"
 TIERS = (*OPEN_TIERS, *CLOSED_TIERS, UNKNOWN)
@@ -26,7 +33,7 @@ OPENNESS_VALUES = ("open", "closed")
 
 # Bump the leading number when the precedence or the tier definitions change; the suffix follows the
 # curated data files, so an edited licence mapping or override yields a new version too.
-RULE_GENERATION = 1
+RULE_GENERATION = 2  # 2: evidence pooled per canonical model; Hub weights without a known licence are open
 
 # Names of the evidence that decided a tier (``openness_source``).
 BY_OVERRIDE = "curated_override"
@@ -69,14 +76,14 @@ def _licences() -> dict[str, Licence]:
     }
 
 
-def _text(value: object) -> str | None:
+def text_or_none(value: object) -> str | None:
     """Pandas hands missing strings over as None, NaN or NA; all of them mean 'no value'."""
     return value if isinstance(value, str) and value else None
 
 
 def licence(raw: str | None) -> Licence:
     """Canonical id and tier of a leaderboard licence string; an unlisted string is ``unknown`` (and logged)."""
-    raw = _text(raw)
+    raw = text_or_none(raw)
     key = raw or ""
     found = _licences().get(key)
     if found is None:
@@ -93,7 +100,7 @@ def _epoch_tiers() -> dict[str, str]:
 
 def epoch_tier(accessibility: str | None) -> str:
     """Tier for Epoch's ``Model accessibility`` (old and new vocabularies); blank or unseen is ``unknown``."""
-    accessibility = _text(accessibility)
+    accessibility = text_or_none(accessibility)
     if accessibility is None:
         return UNKNOWN
     tier = _epoch_tiers().get(accessibility)
@@ -129,7 +136,7 @@ def decide(model_key: str, *, epoch_accessibility: str | None, licence_raw: str 
 
     verdict = evidence.weigh(
         evidence.from_override(model_key)
-        + evidence.from_epoch(_text(epoch_accessibility))
-        + evidence.from_licence(_text(licence_raw))
+        + evidence.from_epoch(text_or_none(epoch_accessibility))
+        + evidence.from_licence(text_or_none(licence_raw))
     )
     return Decision(verdict.tier, verdict.openness, verdict.source, verdict.summary)

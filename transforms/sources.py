@@ -6,23 +6,11 @@ import datetime as dt
 
 import pandas as pd
 
-from transforms import openness
-from transforms.identity import Judge, Judged
+from transforms.identity import PROVENANCE, Judge, Link
 from transforms.models import model_key, org_key
 
 AA_BOARD = "artificial_analysis"
 AA_CATEGORY = "intelligence_index"
-
-
-def _tag(rows: pd.DataFrame, judged: list[Judged]) -> pd.DataFrame:
-    return rows.assign(
-        canonical_key=[j.canonical_key for j in judged],
-        openness_tier=[j.verdict.tier for j in judged],
-        openness=[j.verdict.openness for j in judged],
-        openness_source=[j.verdict.source for j in judged],
-        openness_evidence=[j.verdict.summary for j in judged],
-        openness_rule_version=openness.rule_version(),
-    )
 
 
 def intelligence_rank(aa: pd.DataFrame) -> pd.Series:
@@ -30,63 +18,79 @@ def intelligence_rank(aa: pd.DataFrame) -> pd.Series:
     return aa["intelligence_index"].rank(method="min", ascending=False).astype("Int64")
 
 
-def tag_aa(aa: pd.DataFrame, judge: Judge) -> pd.DataFrame:
+def _records(rows: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return rows[list(dict.fromkeys([*columns, *PROVENANCE]))].to_dict("records")
+
+
+def link_aa(aa: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """Artificial Analysis rows: one model per base name (reasoning-effort variants share its key)."""
     rows = aa.assign(
         model_key=aa["base_name"].map(model_key),
         org_key=aa["creator_name"].map(org_key),
         intelligence_rank=intelligence_rank(aa),
     )
-    judged = [
-        judge.judge(
+    links = [
+        judge.link(
             "artificial_analysis",
             row["model_key"],
             row["base_name"],
             row,
             hint=None if pd.isna(row["is_open_weights"]) else bool(row["is_open_weights"]),
-            rank=None if pd.isna(row["intelligence_rank"]) else int(row["intelligence_rank"]),
         )
-        for _, row in rows.iterrows()
+        for row in _records(rows, ["model_key", "base_name", "is_open_weights"])
     ]
-    return _tag(rows, judged)
+    return _with_links(rows, links)
 
 
-def tag_openrouter(catalogue: pd.DataFrame, judge: Judge) -> pd.DataFrame:
+def link_openrouter(catalogue: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """OpenRouter models: a non-empty hugging_face_id is evidence of open weights; its absence is not evidence.
     Linked by the id's model part (``meta-llama/llama-3.3-70b-instruct:free`` → ``llama-3.3-70b-instruct``)."""
     names = catalogue["base_model_id"].str.split("/", n=1).str[-1]
     rows = catalogue.assign(
-        model_key=names.map(model_key), org_key=catalogue["model_id"].str.lstrip("~").str.split("/").str[0].map(org_key)
+        model_key=names.map(model_key),
+        org_key=catalogue["model_id"].str.lstrip("~").str.split("/").str[0].map(org_key),
+        link_name=names,
     )
-    judged = [
-        judge.judge(
+    links = [
+        None  # a router (openrouter/free) is no model: it keeps its own key and links to nothing
+        if row["is_router"]
+        else judge.link(
             "openrouter",
             row["model_key"],
-            name,
+            row["link_name"],
             row,
             hub_repo=row["hugging_face_id"] if isinstance(row["hugging_face_id"], str) else None,
         )
-        for name, (_, row) in zip(names, rows.iterrows(), strict=True)
+        for row in _records(rows, ["model_key", "link_name", "hugging_face_id", "is_router"])
     ]
-    return _tag(rows, judged)
+    return _with_links(rows, links)
 
 
-def tag_open_llm_leaderboard(board: pd.DataFrame, judge: Judge) -> pd.DataFrame:
+def link_open_llm_leaderboard(board: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """Every row is a Hub repo (open weights); its Hub licence decides the tier when it is a known licence."""
     rows = board.assign(model_key=board["fullname"].map(model_key))
-    judged = [
-        judge.judge(
+    links = [
+        judge.link(
             "open_llm_leaderboard",
             row["model_key"],
             row["fullname"],
             row,
             hub_repo=row["fullname"],
             licence_raw="",
-            link=False,
+            use_registry=False,
         )
-        for _, row in rows.iterrows()
+        for row in _records(rows, ["model_key", "fullname"])
     ]
-    return _tag(rows, judged)
+    return _with_links(rows, links)
+
+
+def _with_links(rows: pd.DataFrame, links: list[Link | None]) -> pd.DataFrame:
+    keys = zip(rows["model_key"], links, strict=True)
+    return rows.assign(
+        canonical_key=[key if link is None else link.canonical_key for key, link in keys],
+        hf_repo=[None if link is None else link.hub_repo for link in links],
+        epoch_model=[None if link is None else link.epoch_model for link in links],
+    )
 
 
 def aa_as_board(aa_tagged: pd.DataFrame, retrieved: str) -> pd.DataFrame:
@@ -105,6 +109,6 @@ def aa_as_board(aa_tagged: pd.DataFrame, retrieved: str) -> pd.DataFrame:
             "rating_upper": None,
             "rank": ranked["intelligence_rank"].astype(int),
             "openness": ranked["openness"],
-            **{c: ranked[c] for c in ("source", "source_url", "retrieved_at", "raw_sha256")},
+            **{c: ranked[c] for c in PROVENANCE},
         }
     )

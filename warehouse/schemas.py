@@ -11,7 +11,9 @@ import pyarrow as pa
 from extractors import artificial_analysis, epoch, lmarena, open_llm_leaderboard, openrouter
 from extractors.base import PROVENANCE_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: models is one row per canonical model across sources; evidence pooled per model
+
+MODEL_SOURCES = ("lmarena", "artificial_analysis", "openrouter", "epoch", "open_llm_leaderboard")
 
 OPENNESS_FIELDS = [
     pa.field("openness_tier", pa.string(), nullable=False),
@@ -46,6 +48,7 @@ LEADERBOARD_SCORES = TableSpec(
         [
             *_fields(lmarena.SCHEMA),
             pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),  # join to models
             pa.field("org_key", pa.string()),
             pa.field("license_id", pa.string(), nullable=False),
             *OPENNESS_FIELDS,
@@ -60,26 +63,29 @@ MODELS = TableSpec(
     "models",
     pa.schema(
         [
-            pa.field("model_key", pa.string(), nullable=False),
             pa.field("canonical_key", pa.string(), nullable=False),  # the same model in every source
-            pa.field("model_name", pa.string(), nullable=False),
+            pa.field("model_name", pa.string(), nullable=False),  # display name, from the first source naming it
             pa.field("organization", pa.string()),
             pa.field("org_key", pa.string()),
-            pa.field("license_raw", pa.string()),
+            pa.field("release_date", pa.date32()),  # Epoch AI publication, else AA release, else OpenRouter listing
+            pa.field("parameters", pa.float64()),  # Epoch AI, else the Open LLM Leaderboard, where known
+            pa.field("hf_repo", pa.string()),  # Hugging Face repo holding the weights, where one is known
+            pa.field("license_raw", pa.string()),  # LMArena's newest licence, else the Hub licence
             pa.field("license_id", pa.string(), nullable=False),
             pa.field("epoch_model", pa.string()),
-            pa.field("epoch_match", pa.string(), nullable=False),  # alias | name | none
             pa.field("epoch_accessibility", pa.string()),
-            pa.field("release_date", pa.date32()),  # Epoch AI publication date of the linked entry
-            pa.field("parameters", pa.float64()),  # Epoch AI, where known
-            pa.field("hf_repo", pa.string()),  # Hugging Face repo holding the weights, where one is known
+            pa.field("lmarena_text_rank", pa.int64()),  # best rank on the LMArena text board (overall)
+            pa.field("aa_intelligence_rank", pa.int64()),  # best rank by the Artificial Analysis intelligence index
+            *[pa.field(f"in_{s}", pa.bool_(), nullable=False) for s in MODEL_SOURCES],
+            pa.field("n_sources", pa.int64(), nullable=False),
             *OPENNESS_FIELDS,
             pa.field("openness_evidence", pa.string(), nullable=False),
-            *PROVENANCE_FIELDS,
+            *PROVENANCE_FIELDS,  # of the row that gave the display name
         ]
     ),
-    ("model_key",),
-    "One row per model on the snapshot's leaderboards: identity, Epoch AI link, openness and its evidence.",
+    ("canonical_key",),
+    "One row per model across every source (LMArena, Artificial Analysis, OpenRouter, Epoch AI, Open LLM "
+    "Leaderboard): identity, attributes, which sources name it, and the openness decided from all evidence.",
 )
 
 EPOCH_MODELS = TableSpec(
@@ -88,6 +94,7 @@ EPOCH_MODELS = TableSpec(
         [
             *_fields(epoch.SCHEMA),
             pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),  # join to models
             # as_retrieved: the registry file as fetched on or before the snapshot date; reconstructed: a later
             # file cut to the models published on or before the snapshot date (backfills).
             pa.field("as_of_method", pa.string(), nullable=False),
@@ -168,8 +175,9 @@ OPENNESS_EVIDENCE = TableSpec(
     "openness_evidence",
     pa.schema(
         [
-            pa.field("subject_source", pa.string(), nullable=False),  # the table whose row the evidence describes
-            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),  # the model the claim is about
+            pa.field("subject_source", pa.string(), nullable=False),  # the table whose row made the claim
+            pa.field("model_key", pa.string(), nullable=False),  # that row's own key
             pa.field("evidence_source", pa.string(), nullable=False),  # curated_override, epoch_accessibility, …
             pa.field("claim", pa.string(), nullable=False),
             pa.field("raw_value", pa.string(), nullable=False),
@@ -179,24 +187,23 @@ OPENNESS_EVIDENCE = TableSpec(
             *PROVENANCE_FIELDS,
         ]
     ),
-    ("subject_source", "model_key", "evidence_source", "claim", "raw_value"),
-    "Every claim a source makes about a model's openness, with the raw value; `decisive` marks what decided.",
+    ("canonical_key", "evidence_source", "claim", "raw_value"),
+    "Every claim any source makes about a model's openness, with the raw value; `decisive` marks what decided.",
 )
 
 OPENNESS_CONFLICTS = TableSpec(
     "openness_conflicts",
     pa.schema(
         [
-            pa.field("subject_source", pa.string(), nullable=False),
-            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),
             pa.field("open_evidence", pa.string(), nullable=False),
             pa.field("closed_evidence", pa.string(), nullable=False),
             pa.field("decided_tier", pa.string(), nullable=False),
             pa.field("decided_by", pa.string(), nullable=False),
-            *PROVENANCE_FIELDS,
+            *PROVENANCE_FIELDS,  # of the row that brought the model's first claim
         ]
     ),
-    ("subject_source", "model_key"),
+    ("canonical_key",),
     "Models whose sources disagree on open vs closed, and what the precedence decided.",
 )
 
@@ -206,13 +213,14 @@ UNMATCHED_NAMES = TableSpec(
         [  # `source` (the leaderboard the name comes from) is the provenance column
             pa.field("name", pa.string(), nullable=False),
             pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),
             pa.field("openness_tier", pa.string(), nullable=False),
             pa.field("best_rank", pa.int64()),
             *PROVENANCE_FIELDS,
         ]
     ),
     ("source", "name"),
-    "Leaderboard names linked to no Epoch AI entry and no Hugging Face repo: kept, counted and listed.",
+    "Names linked to no Epoch AI entry, no Hugging Face repo and no other source's name: kept and listed.",
 )
 
 MODEL_IDENTITIES = TableSpec(
@@ -222,7 +230,7 @@ MODEL_IDENTITIES = TableSpec(
             pa.field("canonical_key", pa.string(), nullable=False),
             pa.field("source_name", pa.string(), nullable=False),
             pa.field("model_key", pa.string(), nullable=False),
-            pa.field("link", pa.string(), nullable=False),  # epoch | hub | name: what made the canonical key
+            pa.field("link", pa.string(), nullable=False),  # alias | epoch | hub | name: what made the canonical key
             *PROVENANCE_FIELDS,
         ]
     ),
