@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from conftest import ARCHIVE, FIXTURES
+from conftest import ARCHIVE
 from expectations.validate import validate_tables
 from extractors import SOURCES
-from extractors.raw_store import RawMeta, RawStore, sha256_hex
+from extractors.raw_store import RawStore
 from transforms import evidence as ev
 from transforms.build import build_snapshot, concat, prepare
 from transforms.models import match_key
@@ -180,10 +180,12 @@ def test_a_disagreement_between_sources_is_one_conflict_row(parsed):
     assert conflict["closed_evidence"] == "hint=False"
     assert (conflict["decided_tier"], conflict["decided_by"]) == ("open_weights_unrestricted", "hugging_face_hub")
     # One verdict for the model, whichever table names it.
-    tiers = {r["openness_tier"] for r in tables["aa_models"].to_pylist() if r["canonical_key"] == "gpt-oss-20b"}
-    tiers |= {r["openness_tier"] for r in tables["openrouter_models"].to_pylist() if r["canonical_key"] == "gpt-oss-20b"}
-    assert tiers == {"open_weights_unrestricted"}
-    claims = {(r["subject_source"], r["evidence_source"]) for r in _rows(tables["openness_evidence"], canonical_key="gpt-oss-20b")}
+    named = [
+        r for t in ("aa_models", "openrouter_models", "models") for r in _rows(tables[t], canonical_key="gpt-oss-20b")
+    ]
+    assert len(named) == 3 and {r["openness_tier"] for r in named} == {"open_weights_unrestricted"}
+    evidence = _rows(tables["openness_evidence"], canonical_key="gpt-oss-20b")
+    claims = {(r["subject_source"], r["evidence_source"]) for r in evidence}
     assert claims == {("openrouter", "hugging_face_hub"), ("artificial_analysis", "catalogue_hint")}
 
 
@@ -210,7 +212,7 @@ def test_one_canonical_key_joins_the_sources(parsed):
     aa = {r["name"]: r["canonical_key"] for r in tables["aa_models"].to_pylist()}
     assert aa["Gemini 3.5 Flash (high)"] == aa["Gemini 3.5 Flash (minimal)"] == "gemini-3-5-flash"
     (gemini,) = _rows(tables["models"], canonical_key="gemini-3-5-flash")  # one row in the dimension
-    assert (gemini["model_name"], gemini["in_lmarena"], gemini["in_artificial_analysis"]) == ("Gemini 3.5 Flash", True, True)
+    assert gemini["model_name"] == "Gemini 3.5 Flash" and gemini["in_lmarena"] and gemini["in_artificial_analysis"]
     assert (gemini["lmarena_text_rank"], gemini["aa_intelligence_rank"], gemini["org_key"]) == (10, 1, "google")
     # Linked through Epoch AI: OpenRouter's gpt-4o variant and (2025-01-05) LMArena's dated GPT-4o snapshot.
     assert (by_name[("openrouter", "gpt-4o")]["link"], by_name[("openrouter", "gpt-4o")]["canonical_key"]) == (

@@ -15,8 +15,8 @@ from extractors import epoch, lmarena
 from extractors.raw_store import RawStore
 from transforms import openness
 from transforms.build import build_snapshot, concat
-from transforms.leaderboards import as_of, tag_by_licence
 from transforms.identity import Judge
+from transforms.leaderboards import as_of, tag_by_licence
 from transforms.models import match_key, model_key, org_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -324,7 +324,11 @@ def test_four_digit_version_is_not_a_date() -> None:
     )
     judge = Judge(epoch_rows)
     api_version = judge.identify("lmarena", "deepseek-coder-v2-0724")
-    assert (api_version.epoch_row, api_version.how, api_version.canonical_key) == (None, "name", "deepseek-coder-v2-0724")
+    assert (api_version.epoch_row, api_version.how, api_version.canonical_key) == (
+        None,
+        "name",
+        "deepseek-coder-v2-0724",
+    )
     family = judge.identify("lmarena", "deepseek-coder-v2")
     assert family.how == "alias" and family.epoch_model == "DeepSeek-Coder-V2 236B"  # the alias wins over the name
     assert family.canonical_key == "deepseek-coder-v2-236b"
