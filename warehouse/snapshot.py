@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 AS_OF = {
     "leaderboard_scores": "per board and category, the newest LMArena leaderboard published on or before the "
     "snapshot date (leaderboard_publish_date <= snapshot_date)",
-    "models": "models on those leaderboards; licence/organization: newest non-empty value published on or before "
-    "the snapshot date",
-    "open_closed_gap": "computed from leaderboard_scores of the same snapshot",
+    "models": "every model named by a source table of the same snapshot (each as of its own rule); LMArena "
+    "licence/organization: newest non-empty value published on or before the snapshot date",
+    "open_closed_gap": "computed from leaderboard_scores and aa_models of the same snapshot",
     "model_identities": "the names of this snapshot's models in each source and their canonical key",
     "epoch_models": "the Epoch registry file as retrieved if retrieved on or before the snapshot date "
     "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
@@ -50,7 +50,8 @@ AS_OF = {
     "open_llm_leaderboard": "the retired leaderboard's contents submitted on or before the snapshot date",
     "openness_evidence": "the evidence behind this snapshot's openness tags",
     "openness_conflicts": "disagreements among this snapshot's evidence",
-    "unmatched_names": "names in this snapshot's leaderboards linked to no registry entry or Hub repo",
+    "unmatched_names": "names in this snapshot's source tables linked to no registry entry, Hub repo or other "
+    "source's name",
 }
 
 
