@@ -105,7 +105,7 @@ def print_headline(layout: Layout, snapshot_date: str) -> None:
         "best closed (rank)",
         "gap",
         "open share top 10",
-        title="LMArena: best open vs best closed model",
+        title="Best open vs best closed model, per leaderboard",
     )
     for board, published, om, orank, orating, cm, crank, crating, gap, share in rows:
         headline.add_row(
