@@ -11,6 +11,7 @@ from conftest import ARCHIVE
 from expectations.validate import validate_tables
 from extractors import SOURCES
 from extractors.raw_store import RawStore
+from opengap.errors import OpengapError
 from transforms import evidence as ev
 from transforms.build import build_snapshot, concat, prepare
 from transforms.models import match_key
@@ -247,3 +248,33 @@ def test_organizations_resolve_across_sources(parsed):
     )
     lmarena = {r["organization"]: r["org_key"] for r in tables["leaderboard_scores"].to_pylist() if r["organization"]}
     assert lmarena["google"] == aa["Google"] and lmarena["openai"] == aa["OpenAI"]
+
+
+def test_each_kind_of_curated_alias(parsed, monkeypatch):
+    from transforms import identity
+
+    judge = identity.Judge(parsed[0]["epoch"])
+    to_epoch = judge.identify("lmarena", "grok-3-preview-02-24")
+    assert (to_epoch.how, to_epoch.epoch_model, to_epoch.canonical_key) == ("alias", "Grok-3", "grok-3")
+    to_repo = judge.identify("artificial_analysis", "Devstral 2")
+    assert (to_repo.how, to_repo.hub_repo, to_repo.repo_claimed) == (
+        "alias",
+        "mistralai/Devstral-2-123B-Instruct-2512",
+        True,
+    )
+    assert to_repo.canonical_key == "devstral-2-123b-instruct-2512"
+    to_name = judge.identify("artificial_analysis", "Grok 4.20 0309")  # LMArena's name, per xAI's docs
+    assert (to_name.how, to_name.canonical_key) == ("alias", "grok-4-20-beta-0309")
+    # An alias to another source's name leads wherever that name leads (here: on to Epoch AI by name).
+    chained = judge.identify("artificial_analysis", "Claude 3.5 Sonnet (Oct '24)")
+    assert (chained.how, chained.epoch_model, chained.canonical_key) == (
+        "alias",
+        "Claude 3.5 Sonnet",
+        "claude-3-5-sonnet",
+    )
+    # Without an alias the same name stays itself: nothing is guessed.
+    assert judge.identify("openrouter", "Grok 4.20 0309").canonical_key == "grok-4-20-0309"
+    circle = {("a", "x"): ("b", "y"), ("b", "y"): ("a", "x")}
+    monkeypatch.setattr(identity, "alias_of", lambda source, name: circle.get((source, name)))
+    with pytest.raises(OpengapError, match="go round in a circle"):
+        judge.identify("a", "x")

@@ -7,19 +7,28 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
 
 from extractors import epoch, lmarena
 from extractors.raw_store import RawStore
-from transforms import openness
+from transforms import curated, openness
+from transforms import evidence as ev
 from transforms.build import build_snapshot, concat
 from transforms.identity import Judge
 from transforms.leaderboards import as_of, tag_by_licence
 from transforms.models import match_key, model_key, org_key
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def decide(model_key: str, *, epoch_accessibility: str | None, licence_raw: str | None) -> ev.Verdict:
+    """The precedence applied to the override, Epoch and licence evidence of one model."""
+    return ev.weigh(ev.from_override(model_key) + ev.from_epoch(epoch_accessibility) + ev.from_licence(licence_raw))
+
+
 ARCHIVE = RawStore(REPO / "fixtures" / "archive" / "raw")
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures"
 needs_captures = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"real captures not present at {CAPTURES}")
@@ -221,49 +230,49 @@ def test_every_capture_accessibility_value_is_mapped() -> None:
 
 
 def test_override_beats_epoch_and_licence() -> None:
-    d = openness.decide("qwen-max-0919", epoch_accessibility="Open weights (restricted use)", licence_raw="Qwen")
+    d = decide("qwen-max-0919", epoch_accessibility="Open weights (restricted use)", licence_raw="Qwen")
     assert (d.tier, d.openness, d.source) == (API, "closed", openness.BY_OVERRIDE)
-    assert d.evidence == "override=api_access; epoch=Open weights (restricted use); lmarena_license=Qwen"
+    assert d.summary == "override=api_access; epoch=Open weights (restricted use); lmarena_license=Qwen"
     # Without the override the licence alone would call it open.
     assert openness.licence("Qwen").tier == OPEN_R
-    alone = openness.decide("qwen-max-0919", epoch_accessibility=None, licence_raw="Qwen")
+    alone = decide("qwen-max-0919", epoch_accessibility=None, licence_raw="Qwen")
     assert (alone.tier, alone.source) == (API, "curated_override")
     assert alone.evidence == "override=api_access; lmarena_license=Qwen"
 
 
 def test_override_decides_when_nothing_else_knows() -> None:
-    d = openness.decide("llama-4-maverick-03-26-experimental", epoch_accessibility=None, licence_raw="N/A")
+    d = decide("llama-4-maverick-03-26-experimental", epoch_accessibility=None, licence_raw="N/A")
     assert (d.tier, d.openness, d.source) == (UNRELEASED, "closed", openness.BY_OVERRIDE)
-    assert d.evidence == "override=unreleased; lmarena_license=N/A"
-    d = openness.decide("gpt-5.4", epoch_accessibility=None, licence_raw="")
-    assert (d.tier, d.source, d.evidence) == (API, openness.BY_OVERRIDE, "override=api_access")
+    assert d.summary == "override=unreleased; lmarena_license=N/A"
+    d = decide("gpt-5.4", epoch_accessibility=None, licence_raw="")
+    assert (d.tier, d.source, d.summary) == (API, openness.BY_OVERRIDE, "override=api_access")
 
 
 def test_epoch_beats_licence() -> None:
-    d = openness.decide("grok-2-2024-08-13", epoch_accessibility="Hosted access (no API)", licence_raw="Proprietary")
+    d = decide("grok-2-2024-08-13", epoch_accessibility="Hosted access (no API)", licence_raw="Proprietary")
     assert (d.tier, d.openness, d.source) == (HOSTED, "closed", openness.BY_EPOCH)
-    assert d.evidence == "epoch=Hosted access (no API); lmarena_license=Proprietary"
-    d = openness.decide("some-model", epoch_accessibility="API access", licence_raw="Apache 2.0")
+    assert d.summary == "epoch=Hosted access (no API); lmarena_license=Proprietary"
+    d = decide("some-model", epoch_accessibility="API access", licence_raw="Apache 2.0")
     assert (d.tier, d.openness, d.source) == (API, "closed", openness.BY_EPOCH)
-    d = openness.decide("mistral-large-2407", epoch_accessibility="Open weights (non-commercial)", licence_raw="MIT")
+    d = decide("mistral-large-2407", epoch_accessibility="Open weights (non-commercial)", licence_raw="MIT")
     assert (d.tier, d.source) == (OPEN_NC, openness.BY_EPOCH)
 
 
 def test_licence_used_when_epoch_does_not_know() -> None:
     for accessibility in (None, "", "Something Epoch never said"):
-        d = openness.decide("deepseek-v2.5-1210", epoch_accessibility=accessibility, licence_raw="DeepSeek")
+        d = decide("deepseek-v2.5-1210", epoch_accessibility=accessibility, licence_raw="DeepSeek")
         assert (d.tier, d.openness, d.source) == (OPEN_R, "open", openness.BY_LICENCE)
-    d = openness.decide("deepseek-v2.5-1210", epoch_accessibility=None, licence_raw="DeepSeek")
-    assert d.evidence == "lmarena_license=DeepSeek"
-    d = openness.decide("x", epoch_accessibility="Something Epoch never said", licence_raw="MIT")
-    assert d.evidence == "epoch=Something Epoch never said; lmarena_license=MIT"
+    d = decide("deepseek-v2.5-1210", epoch_accessibility=None, licence_raw="DeepSeek")
+    assert d.summary == "lmarena_license=DeepSeek"
+    d = decide("x", epoch_accessibility="Something Epoch never said", licence_raw="MIT")
+    assert d.summary == "epoch=Something Epoch never said; lmarena_license=MIT"
 
 
 def test_nothing_known_is_unknown() -> None:
-    d = openness.decide("no-such-model", epoch_accessibility=None, licence_raw=None)
-    assert (d.tier, d.openness, d.source, d.evidence) == (UNKNOWN, None, openness.BY_NOTHING, "")
-    d = openness.decide("no-such-model", epoch_accessibility="", licence_raw="Other")
-    assert (d.tier, d.openness, d.source, d.evidence) == (UNKNOWN, None, "none", "lmarena_license=Other")
+    d = decide("no-such-model", epoch_accessibility=None, licence_raw=None)
+    assert (d.tier, d.openness, d.source, d.summary) == (UNKNOWN, None, openness.BY_NOTHING, "")
+    d = decide("no-such-model", epoch_accessibility="", licence_raw="Other")
+    assert (d.tier, d.openness, d.source, d.summary) == (UNKNOWN, None, "none", "lmarena_license=Other")
 
 
 def test_rule_version_follows_data_files() -> None:
@@ -468,7 +477,7 @@ def test_build_top20_has_known_openness(latest: dict[str, pa.Table], parsed: dic
     qwen_rows = history[history["model_name"] == "qwen-max-0919"]
     assert len(qwen_rows) > 0
     assert set(qwen_rows["license"]) == {"Qwen"}
-    d = openness.decide(model_key("qwen-max-0919"), epoch_accessibility=None, licence_raw="Qwen")
+    d = decide(model_key("qwen-max-0919"), epoch_accessibility=None, licence_raw="Qwen")
     assert (d.tier, d.openness, d.source) == (API, "closed", openness.BY_OVERRIDE)
 
 
@@ -562,3 +571,15 @@ def test_build_jan_2025_decisions(jan_2025: dict[str, pa.Table]) -> None:
     assert set(scores["leaderboard_publish_date"]) == {dt.date(2025, 1, 5)}
     top = scores[scores["rank"] <= 20]
     assert top["openness"].notna().all()
+
+
+@pytest.mark.parametrize("name", curated.FILES)
+def test_curated_files_are_plain_csv_that_duckdb_reads_too(name: str) -> None:
+    # Analysts load these files next to the snapshot; mixed CRLF/LF line endings once broke DuckDB's sniffer.
+    path = curated.DATA_DIR / name
+    assert b"\r" not in path.read_bytes()
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    con = duckdb.connect()
+    assert con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true)", [str(path)]).fetchone()[0] == len(rows)
+    assert all(row.get("reason") for row in rows)  # every hand-made decision says why

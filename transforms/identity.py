@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from opengap.errors import OpengapError
 from transforms import evidence as ev
 from transforms import openness
 from transforms.models import EPOCH, HUGGING_FACE, alias_of, epoch_index, match_key, model_key
@@ -90,9 +91,13 @@ class Judge:
 
     # -- phase 1: link rows and pool their claims ---------------------------------------------------------------
 
-    def identify(self, source: str, name: str, hub_repo: str | None = None, use_registry: bool = True) -> Link:
+    def identify(
+        self, source: str, name: str, hub_repo: str | None = None, use_registry: bool = True, _hops: int = 0
+    ) -> Link:
         """Where a source's name leads: a curated alias first, then Epoch AI by match key, then a Hub repo."""
         alias = alias_of(source, name)
+        if alias is not None and _hops > 3:
+            raise OpengapError(f"model_aliases.csv: the aliases from {source} {name!r} go round in a circle")
         if alias is not None:
             target_source, target = alias
             if target_source == HUGGING_FACE:
@@ -103,7 +108,7 @@ class Judge:
                     repo = hub_repo or self.hub.lookup(name)[0]
                     return Link(row, repo, "alias", canonical_key(name, row, repo))
             else:  # another source's name for the same model: whatever that name resolves to
-                target_link = self.identify(target_source, target)
+                target_link = self.identify(target_source, target, _hops=_hops + 1)
                 repo = hub_repo or target_link.hub_repo
                 return Link(target_link.epoch_row, repo, "alias", target_link.canonical_key, bool(hub_repo))
         repo = hub_repo or self.hub.lookup(name)[0]

@@ -120,23 +120,3 @@ class Override:
 def overrides() -> dict[str, Override]:
     rows = read_rows("openness_overrides.csv", ("model_key", "tier", "reason", "source_url"))
     return {r["model_key"]: Override(_check_tier(r["tier"], "openness_overrides.csv"), r["reason"]) for r in rows}
-
-
-@dataclass(frozen=True)
-class Decision:
-    tier: str
-    openness: str | None
-    source: str
-    evidence: str
-
-
-def decide(model_key: str, *, epoch_accessibility: str | None, licence_raw: str | None) -> Decision:
-    """The precedence (transforms/evidence.py) applied to the override, Epoch and licence evidence of a model."""
-    from transforms import evidence  # evidence builds on this module's taxonomy
-
-    verdict = evidence.weigh(
-        evidence.from_override(model_key)
-        + evidence.from_epoch(text_or_none(epoch_accessibility))
-        + evidence.from_licence(text_or_none(licence_raw))
-    )
-    return Decision(verdict.tier, verdict.openness, verdict.source, verdict.summary)
