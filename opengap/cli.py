@@ -80,6 +80,12 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
     console.print(table)
     for warning in validation["warnings"]:
         console.print(f"  [yellow]warning[/] {warning['table']}.{warning['column']}: {warning['why']}")
+    if identity := manifest.get("identity"):
+        unmatched = ", ".join(f"{source} {n}" for source, n in identity["unmatched_names"].items()) or "none"
+        console.print(
+            f"Models:         {identity['models']}, {identity['models_in_two_or_more_sources']} named by two or more "
+            f"sources; unmatched names: {unmatched}"
+        )
     console.print(f"DuckDB catalog: {layout.catalog_path}")
     if validation.get("docs_index"):
         console.print(f"Data Docs:      {layout.storage.url_of(validation['docs_index'])}")

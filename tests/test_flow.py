@@ -45,6 +45,11 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "artificial_analysis": "2026-06-27",  # no publication date: the retrieval date stands in
     }
     assert set(manifest["as_of"]) == set(manifest["tables"])  # the as-of rule is stated per table
+    assert manifest["identity"] == {
+        "models": 329,
+        "models_in_two_or_more_sources": 14,
+        "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "openrouter": 3},
+    }
     assert manifest["inputs_fingerprint"]
     assert manifest["openness_rule_version"].startswith("2.")
     assert (tmp_path / manifest["validation"]["docs_index"]).is_file()

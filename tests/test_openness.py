@@ -188,6 +188,9 @@ def test_unlisted_licence_is_unknown_and_logged(caplog: pytest.LogCaptureFixture
     assert found.raw == "Frobnicator Community License 9"
     assert openness.openness_of(found.tier) is None
     assert "Frobnicator Community License 9" in caplog.text
+    with caplog.at_level("WARNING", logger="transforms.openness"):
+        openness.licence("Frobnicator Community License 9")  # 4,000 rows with it make one log line, not 4,000
+    assert caplog.text.count("Frobnicator Community License 9") == 1
     # Case and spacing are significant: a near-miss spelling is not silently matched.
     assert openness.licence("proprietary").license_id == "unlisted"
     assert openness.licence("Proprietary ").license_id == "unlisted"
@@ -237,7 +240,7 @@ def test_override_beats_epoch_and_licence() -> None:
     assert openness.licence("Qwen").tier == OPEN_R
     alone = decide("qwen-max-0919", epoch_accessibility=None, licence_raw="Qwen")
     assert (alone.tier, alone.source) == (API, "curated_override")
-    assert alone.evidence == "override=api_access; lmarena_license=Qwen"
+    assert alone.summary == "override=api_access; lmarena_license=Qwen"
 
 
 def test_override_decides_when_nothing_else_knows() -> None:

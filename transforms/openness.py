@@ -87,9 +87,15 @@ def licence(raw: str | None) -> Licence:
     key = raw or ""
     found = _licences().get(key)
     if found is None:
-        log.warning("licence string %r is not in transforms/data/licences.csv; treating it as unknown", key)
+        _warn_once("licence string %r is not in transforms/data/licences.csv; treating it as unknown", key)
         return Licence(raw, "unlisted", UNKNOWN)
     return found
+
+
+@cache
+def _warn_once(message: str, value: str) -> None:
+    """One log line per unlisted value, not one per row that carries it."""
+    log.warning(message, value)
 
 
 @cache
@@ -105,7 +111,7 @@ def epoch_tier(accessibility: str | None) -> str:
         return UNKNOWN
     tier = _epoch_tiers().get(accessibility)
     if tier is None:
-        log.warning("Epoch accessibility %r is not in epoch_accessibility.csv; treating it as unknown", accessibility)
+        _warn_once("Epoch accessibility %r is not in epoch_accessibility.csv; treating it as unknown", accessibility)
         return UNKNOWN
     return tier
 

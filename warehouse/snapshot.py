@@ -176,6 +176,7 @@ def make_snapshot(
             "tables": staged,
             "as_of": {name: AS_OF[name] for name in staged},
             "leaderboard_publish_dates": _publish_dates(tables),
+            "identity": _identity_counts(tables),
             "sources": {
                 i.source: {
                     "homepage": SOURCES[i.source].HOMEPAGE,
@@ -197,6 +198,20 @@ def make_snapshot(
             )
         result = commit(layout, manifest, refresh=refresh)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
+
+
+def _identity_counts(tables: dict[str, Any]) -> dict[str, Any]:
+    """How well the sources' names were joined: models, those named by two or more sources, unmatched names."""
+    models, unmatched = tables.get("models"), tables.get("unmatched_names")
+    if models is None:
+        return {}
+    n_sources = models["n_sources"].to_pylist()
+    sources = unmatched["source"].to_pylist() if unmatched is not None else []
+    return {
+        "models": len(n_sources),
+        "models_in_two_or_more_sources": sum(n >= 2 for n in n_sources),
+        "unmatched_names": {source: sources.count(source) for source in sorted(set(sources))},
+    }
 
 
 def _publish_dates(tables: dict[str, Any]) -> dict[str, str]:
