@@ -13,8 +13,8 @@ import pandas as pd
 
 from transforms import openness
 from transforms.identity import PROVENANCE, Judge
+from warehouse.schemas import MODEL_SOURCES as SOURCES
 
-SOURCES = ("lmarena", "artificial_analysis", "openrouter", "epoch", "open_llm_leaderboard")
 NAME_ORDER = ("epoch", "artificial_analysis", "openrouter", "lmarena", "open_llm_leaderboard")
 ORG_ORDER = ("artificial_analysis", "lmarena", "openrouter", "epoch", "open_llm_leaderboard")
 RELEASE_ORDER = ("epoch", "artificial_analysis", "openrouter")
