@@ -153,6 +153,9 @@ def test_coverage_checks_pass_on_both_boards_of_the_fixture_snapshot(parsed):
     assert aa["Devstral 2"]["openness_tier"] == "open_weights_restricted"  # Modified MIT, revenue-gated
     assert aa["MiMo-V2.5-Pro"]["openness_tier"] == "open_weights_licence_unknown"  # weights public, licence unsure
     assert aa["Nova 2.0 Omni (medium)"]["openness_source"] == "curated_override"
+    # Aliased to LMArena's claude-3-5-sonnet-20241022: that name's licence is looked up, and Epoch AI decides.
+    claude = aa["Claude 3.5 Sonnet (Oct '24)"]
+    assert claude["openness_evidence"] == "epoch=API access; lmarena_license=Proprietary"
     (aa_gap,) = _rows(tables["open_closed_gap"], board="artificial_analysis")
     assert (aa_gap["best_closed_model"], aa_gap["best_closed_rank"]) == ("Gemini 3.5 Flash (high)", 1)
     assert (aa_gap["best_open_model"], aa_gap["best_open_rank"]) == ("MiMo-V2.5-Pro", 2)

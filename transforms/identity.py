@@ -133,8 +133,10 @@ class Judge:
         link = self.identify(subject, name, hub_repo, use_registry)
         canonical = link.canonical_key
         provenance = {c: row[c] for c in PROVENANCE}
-        if licence_raw is None:
-            licence_raw = self.lmarena_licences.get(match_key(name))
+        if licence_raw is None:  # LMArena's licence for this name, or for the LMArena name it is an alias of
+            alias = alias_of(subject, name)
+            looked_up = name if alias is None or alias[0] != "lmarena" else alias[1]
+            licence_raw = self.lmarena_licences.get(match_key(looked_up))
         overrides = ev.from_override(key) or ev.from_override(canonical)
         # A repo found by name (in OpenRouter's catalogue, say) links the row; the row naming it makes the claim.
         repo = link.hub_repo if link.repo_claimed else None
