@@ -252,6 +252,12 @@ def test_organizations_resolve_across_sources(parsed):
     )
     lmarena = {r["organization"]: r["org_key"] for r in tables["leaderboard_scores"].to_pylist() if r["organization"]}
     assert lmarena["google"] == aa["Google"] and lmarena["openai"] == aa["OpenAI"]
+    # The dimension keys Epoch AI's organizations the same way ("Meta AI", "Google DeepMind"); a field naming
+    # several organizations gets no key rather than a made-up one.
+    models = {r["canonical_key"]: r for r in tables["models"].to_pylist()}
+    assert (models["llama-3-3-70b"]["org_key"], models["gemma-2-2b"]["org_key"]) == ("meta", "google")
+    several = [r for r in tables["epoch_models"].to_pylist() if r["organization"] == "Google DeepMind,Google"]
+    assert several and {models[r["canonical_key"]]["org_key"] for r in several} <= {None, "google"}
 
 
 def test_each_kind_of_curated_alias(parsed, monkeypatch):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from transforms import openness
 from transforms.identity import PROVENANCE, Judge
+from transforms.models import org_key
 from warehouse.schemas import MODEL_SOURCES as SOURCES
 
 NAME_ORDER = ("epoch", "artificial_analysis", "openrouter", "lmarena", "open_llm_leaderboard")
@@ -53,7 +54,8 @@ def _members(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             rows = rows.sort_values("epoch_dataset", key=lambda d: d.ne("notable"), kind="stable")
             part = rows.assign(
                 model_name=rows["model"],
-                org_key=None,  # Epoch lists several organizations in one field: named by the others first
+                # "Google DeepMind,Google": several organizations in one field have no single key
+                org_key=[org_key(o) if isinstance(o, str) and "," not in o else None for o in rows["organization"]],
                 release_date=rows["publication_date"],
                 hf_repo=None,
                 license_raw=None,
