@@ -11,6 +11,7 @@ closed is kept as a conflict, together with what decided: nothing is resolved si
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from transforms import openness
 from transforms.curated import read_rows
@@ -117,6 +118,12 @@ def from_hint(claim: str, raw_value: str, is_open: bool | None) -> list[Evidence
     return [Evidence(BY_HINT, claim, raw_value, None, "open" if is_open else "closed")]
 
 
+@cache
+def _curated_hub_licences() -> tuple[tuple[str, str], ...]:
+    rows = read_rows("hub_licences.csv", ("repo_id", "license_raw", "reason", "source_url"))
+    return tuple((row["repo_id"], row["license_raw"]) for row in rows)
+
+
 @dataclass
 class HubIndex:
     """Hugging Face repos known from OpenRouter's catalogue and the Open LLM Leaderboard, by model match key, and
@@ -126,8 +133,8 @@ class HubIndex:
     licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
 
     def add_curated_licences(self) -> None:
-        for row in read_rows("hub_licences.csv", ("repo_id", "license_raw", "reason", "source_url")):
-            self.add_hub_licence(row["repo_id"], row["license_raw"])
+        for repo, licence in _curated_hub_licences():
+            self.add_hub_licence(repo, licence)
 
     def add_openrouter(self, model_id: str, name: str | None, repo: str | None) -> None:
         if not repo:

@@ -52,8 +52,9 @@ def org_key(organization: str | None) -> str | None:
     return _org_aliases().get(organization) or model_key(organization)
 
 
-EPOCH = "epoch"  # alias targets: an Epoch AI entry by its exact name,
-HUGGING_FACE = "hugging_face"  # a Hub repo id, or any source's own name for the model
+# An alias targets an Epoch AI entry (by its exact name), a Hugging Face repo id, or another source's name.
+EPOCH = "epoch"
+HUGGING_FACE = "hugging_face"
 
 
 @cache
