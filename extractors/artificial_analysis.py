@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import PROVENANCE_FIELDS, provenance_arrays, to_float
+from extractors.base import PROVENANCE, PROVENANCE_FIELDS, provenance_arrays, to_float
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.errors import ParseError
@@ -71,7 +71,7 @@ SCHEMA = pa.schema(
         *PROVENANCE_FIELDS,
     ]
 )
-_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in {p.name for p in PROVENANCE_FIELDS}])
+_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
 
 # A trailing "(high)", "(Reasoning)", "(Non-reasoning, High Effort)", "(Adaptive Reasoning, Max Effort)" is AA's
 # way of naming one reasoning setting of a model (its website files them under one model page, e.g.

@@ -23,6 +23,7 @@ PROVENANCE_FIELDS = [
     pa.field("retrieved_at", pa.timestamp("s", tz="UTC"), nullable=False),
     pa.field("raw_sha256", pa.string(), nullable=False),
 ]
+PROVENANCE = tuple(f.name for f in PROVENANCE_FIELDS)  # every published row carries these columns
 
 
 def require_columns(present: Iterable[str], required: Iterable[str], meta: RawMeta) -> None:

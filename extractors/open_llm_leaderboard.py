@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from extractors.base import PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
+from extractors.base import PROVENANCE, PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.errors import ParseError
@@ -122,7 +122,7 @@ SCHEMA = pa.schema(
         *PROVENANCE_FIELDS,
     ]
 )
-_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in {p.name for p in PROVENANCE_FIELDS}])
+_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
 
 
 def parquet_url() -> str:

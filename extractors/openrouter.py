@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import PROVENANCE_FIELDS, provenance_arrays
+from extractors.base import PROVENANCE, PROVENANCE_FIELDS, provenance_arrays
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.errors import ParseError
@@ -62,7 +62,7 @@ SCHEMA = pa.schema(
         *PROVENANCE_FIELDS,
     ]
 )
-_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in {p.name for p in PROVENANCE_FIELDS}])
+_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
 
 
 def fetch(

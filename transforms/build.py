@@ -82,7 +82,7 @@ def build_snapshot(
 
     history = frames.get("lmarena")
     snapshot = None
-    licences: dict[str, str] = {}
+    known = pd.Series(dtype=object)  # LMArena licence per model name, newest non-empty on the snapshot date
     if history is not None:
         snapshot = history.as_of(snapshot_date)
         if snapshot.empty:
@@ -91,17 +91,16 @@ def build_snapshot(
                 "choose a later --date, or backfill from the full split"
             )
         known = history.latest_non_empty("license", snapshot_date)
-        licences = {match_key(name): value for name, value in known.items()}
     judge = Judge(
         epoch if epoch is not None else epoch_source.SCHEMA.empty_table().to_pandas(),
         openrouter=openrouter,
         open_llm_leaderboard=oll,
-        lmarena_licences=licences,
+        lmarena_licences={match_key(name): value for name, value in known.items()},
     )
     # Phase 1: link every source's rows, pooling their claims per model. Phase 2 (judge.tag): weigh each pool.
     linked: dict[str, pd.DataFrame] = {}
     if snapshot is not None:
-        linked["lmarena"] = link_models(history, snapshot, judge, snapshot_date)
+        linked["lmarena"] = link_models(history, snapshot, known, judge, snapshot_date)
     if aa is not None:
         linked["artificial_analysis"] = link_aa(aa, judge)
     if openrouter is not None:

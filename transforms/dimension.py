@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from extractors.base import PROVENANCE
 from transforms import openness
-from transforms.identity import PROVENANCE, Judge
+from transforms.identity import Judge
 from transforms.models import org_key
 from warehouse.schemas import MODEL_SOURCES as SOURCES
 
@@ -25,29 +26,26 @@ ATTRIBUTES = ["model_name", "organization", "org_key", "release_date", "paramete
 
 
 def _members(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every source's rows in one shape: canonical_key, source, the attributes each knows, and provenance."""
+    """Every source's rows in one shape: canonical_key, member (the source), the attributes each knows (the
+    others are null), and provenance."""
     parts = []
     for source, rows in tables.items():
         if rows is None or rows.empty:
             continue
         if source == "lmarena":
-            part = rows.assign(release_date=None, parameters=None, lmarena_text_rank=rows["text_rank"])
+            part = rows.assign(lmarena_text_rank=rows["text_rank"])
         elif source == "artificial_analysis":
             part = rows.assign(
                 model_name=rows["base_name"],
                 organization=rows["creator_name"],
-                parameters=None,
-                license_raw=None,
                 aa_intelligence_rank=rows["intelligence_rank"],
             )
         elif source == "openrouter":
             rows = rows[~rows["is_router"]]  # openrouter/free, openrouter/auto: routers, not models
             part = rows.assign(
                 model_name=rows["name"].str.split(": ", n=1).str[-1],  # "OpenAI: GPT-4o" -> "GPT-4o"
-                organization=rows["model_id"].str.lstrip("~").str.split("/").str[0],
+                organization=rows["vendor"],
                 release_date=rows["created"].dt.date,
-                parameters=None,
-                license_raw=None,
             )
         elif source == "epoch":
             # A model in both registry files: its notable row first, as the Judge links it (epoch_index)
@@ -57,8 +55,6 @@ def _members(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 # "Google DeepMind,Google": several organizations in one field have no single key
                 org_key=[org_key(o) if isinstance(o, str) and "," not in o else None for o in rows["organization"]],
                 release_date=rows["publication_date"],
-                hf_repo=None,
-                license_raw=None,
                 epoch_accessibility=rows["model_accessibility"],
                 epoch_model=rows["model"],
             )
@@ -66,10 +62,7 @@ def _members(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             part = rows.assign(
                 model_name=rows["fullname"],
                 organization=rows["fullname"].str.split("/").str[0],
-                org_key=None,
-                release_date=None,
                 parameters=rows["params_b"] * 1e9,
-                hf_repo=rows["fullname"],
                 license_raw=rows["hub_license"],
             )
         parts.append(part.assign(member=source))
@@ -92,7 +85,8 @@ def _first_by(members: pd.DataFrame, column: str, order: tuple[str, ...]) -> pd.
     ranked = ranked.assign(_order=ranked["member"].map(order.index)).sort_values(
         ["canonical_key", "_order"], kind="stable"
     )
-    return ranked.drop_duplicates("canonical_key").set_index("canonical_key")[column]
+    # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
+    return ranked.drop_duplicates("canonical_key").set_index("canonical_key")[column].astype(object)
 
 
 def build_dimension(tables: Mapping[str, pd.DataFrame], judge: Judge) -> pd.DataFrame:

@@ -21,12 +21,12 @@ from typing import Any
 
 import pandas as pd
 
+from extractors.base import PROVENANCE
 from opengap.errors import OpengapError
 from transforms import evidence as ev
 from transforms import openness
 from transforms.models import EPOCH, HUGGING_FACE, alias_of, epoch_index, match_key, model_key
 
-PROVENANCE = ("source", "source_url", "retrieved_at", "raw_sha256")
 HUB_CLAIM = "weights on the Hugging Face Hub"
 
 

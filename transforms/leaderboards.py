@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from extractors import lmarena
+from extractors.base import PROVENANCE
 from transforms import openness
 from transforms.identity import Judge
 from transforms.models import model_key, org_key
-
-PROVENANCE = ["source", "source_url", "retrieved_at", "raw_sha256"]
 
 
 class LeaderboardHistory:
@@ -65,11 +64,11 @@ def as_of(rows: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
 
 
 def link_models(
-    history: LeaderboardHistory, snapshot: pd.DataFrame, judge: Judge, snapshot_date: dt.date
+    history: LeaderboardHistory, snapshot: pd.DataFrame, licences: pd.Series, judge: Judge, snapshot_date: dt.date
 ) -> pd.DataFrame:
     """One row per model name on the snapshot's leaderboards, linked to its canonical model (``judge`` pools
-    its claims). Licence and organization are each model's newest non-empty values known on the snapshot date."""
-    licences = history.latest_non_empty("license", snapshot_date)
+    its claims). ``licences`` and the organizations are each model's newest non-empty values known on the
+    snapshot date (``LeaderboardHistory.latest_non_empty``)."""
     orgs = history.latest_non_empty("organization", snapshot_date)
     overall = snapshot[(snapshot["board"] == "text") & (snapshot["category"] == "overall")]
     best_rank = overall.groupby("model_name")["rank"].min()

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
+from extractors.base import PROVENANCE
+
 HEADLINE_CATEGORY = "overall"
 GAP_KEY = ["board", "category", "leaderboard_publish_date"]
 
@@ -52,7 +54,7 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str 
         record["open_share_top10"] = _share(top10, "open")
         record["open_share_top20"] = _share(top20, "open")
         record["unknown_share_top20"] = _share(top20, None)
-        for col in ("source", "source_url", "retrieved_at", "raw_sha256"):
+        for col in PROVENANCE:
             record[col] = rows[col].iloc[0]
         records.append(record)
     return pd.DataFrame.from_records(records)

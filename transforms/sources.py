@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from transforms.identity import PROVENANCE, Judge, Link
+from extractors.base import PROVENANCE
+from transforms.identity import Judge, Link
 from transforms.models import model_key, org_key
 
 AA_BOARD = "artificial_analysis"
@@ -46,10 +47,9 @@ def link_openrouter(catalogue: pd.DataFrame, judge: Judge) -> pd.DataFrame:
     """OpenRouter models: a non-empty hugging_face_id is evidence of open weights; its absence is not evidence.
     Linked by the id's model part (``meta-llama/llama-3.3-70b-instruct:free`` → ``llama-3.3-70b-instruct``)."""
     names = catalogue["base_model_id"].str.split("/", n=1).str[-1]
+    vendors = catalogue["model_id"].str.lstrip("~").str.split("/").str[0]
     rows = catalogue.assign(
-        model_key=names.map(model_key),
-        org_key=catalogue["model_id"].str.lstrip("~").str.split("/").str[0].map(org_key),
-        link_name=names,
+        model_key=names.map(model_key), vendor=vendors, org_key=vendors.map(org_key), link_name=names
     )
     links = [
         None  # a router (openrouter/free) is no model: it keeps its own key and links to nothing

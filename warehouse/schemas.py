@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from extractors import artificial_analysis, epoch, lmarena, open_llm_leaderboard, openrouter
-from extractors.base import PROVENANCE_FIELDS
+from extractors.base import PROVENANCE, PROVENANCE_FIELDS
 
 SCHEMA_VERSION = 2  # 2: models is one row per canonical model across sources; evidence pooled per model
 
@@ -24,7 +24,7 @@ OPENNESS_FIELDS = [
 
 
 def _fields(schema: pa.Schema, *, without: tuple[str, ...] = ()) -> list[pa.Field]:
-    return [f for f in schema if f.name not in without and f.name not in {p.name for p in PROVENANCE_FIELDS}]
+    return [f for f in schema if f.name not in without and f.name not in PROVENANCE]
 
 
 @dataclass(frozen=True)
