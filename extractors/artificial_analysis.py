@@ -18,19 +18,28 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import PROVENANCE, PROVENANCE_FIELDS, provenance_arrays, to_float
+from extractors.base import provenance_arrays, to_float
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import (
+    EVIDENCE_FIELD,
+    IDENTITY_FIELDS,
+    OPENNESS_FIELDS,
+    PROVENANCE,
+    PROVENANCE_FIELDS,
+    TableSpec,
+    row_fields,
+)
 from opengap.errors import ParseError
+from opengap.source import CURRENT_STATE, AsOf, ModelRows, Ranking, Source
 
 log = logging.getLogger(__name__)
 
-SOURCE = "artificial_analysis"
+NAME = "artificial_analysis"
 HOMEPAGE = "https://artificialanalysis.ai"
 # Not an open licence. The docs require attribution for the free API (see ATTRIBUTION); AA's terms of use
 # themselves were not checked here.
 LICENSE = "Artificial Analysis API terms (free tier, attribution required)"
-DOCS_URL = "https://artificialanalysis.ai/documentation"
 # AA's API docs (https://artificialanalysis.ai/documentation, "Attribution & Sharing of Data") say:
 # "Attribution is required for all use of our free API. Please provide attribution to
 # https://artificialanalysis.ai/." They prescribe the link, not a wording; the sentence below is ours.
@@ -94,7 +103,7 @@ def split_effort(name: str) -> tuple[str, str | None]:
 
 
 def _load(raw: bytes, meta: RawMeta) -> dict[str, Any]:
-    where = f"{SOURCE} file {meta.file} ({meta.url})"
+    where = f"{NAME} file {meta.file} ({meta.url})"
     try:
         doc = json.loads(raw)
     except ValueError as exc:
@@ -129,14 +138,14 @@ def fetch(
     """
     key = os.environ.get(API_KEY_ENV, "").strip()
     if not key:
-        log.warning("%s: source skipped because %s is not set", SOURCE, API_KEY_ENV)
+        log.warning("%s: source skipped because %s is not set", NAME, API_KEY_ENV)
         return []
     files: list[RawFile] = []
     for page in range(1, MAX_PAGES + 1):
         raw = fetch_to_store(
             session,
             store,
-            source=SOURCE,
+            source=NAME,
             snapshot_date=snapshot_date,
             file=page_file_name(page),
             url=MODELS_URL,
@@ -149,13 +158,13 @@ def fetch(
         answered = (doc.get("pagination") or {}).get("page")
         if answered is not None and answered != page:
             raise ParseError(
-                f"{SOURCE}: asked {MODELS_URL} for {PAGE_PARAM}={page} and got page {answered!r}; the API does "
+                f"{NAME}: asked {MODELS_URL} for {PAGE_PARAM}={page} and got page {answered!r}; the API does "
                 f"not page by {PAGE_PARAM!r} any more: see FORMATS.md §6 and update PAGE_PARAM"
             )
         if not has_more(raw.content, raw.meta):
             return files
     raise ParseError(
-        f"{SOURCE}: {MODELS_URL} still reports has_more after {MAX_PAGES} pages; paging is broken or the list "
+        f"{NAME}: {MODELS_URL} still reports has_more after {MAX_PAGES} pages; paging is broken or the list "
         "outgrew MAX_PAGES"
     )
 
@@ -167,7 +176,7 @@ def _obj(row: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _number(value: object, meta: RawMeta, column: str) -> float | None:
     if isinstance(value, bool):
-        raise ParseError(f"{SOURCE} file {meta.file}: {column!r} holds a boolean, not a number")
+        raise ParseError(f"{NAME} file {meta.file}: {column!r} holds a boolean, not a number")
     if isinstance(value, int | float):
         return float(value)
     return to_float(value, meta=meta, column=column)
@@ -183,7 +192,7 @@ def _date(value: object, meta: RawMeta, aa_id: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError as exc:
-        raise ParseError(f"{SOURCE} file {meta.file}: model {aa_id}: release_date {value!r} is not YYYY-MM-DD") from exc
+        raise ParseError(f"{NAME} file {meta.file}: model {aa_id}: release_date {value!r} is not YYYY-MM-DD") from exc
 
 
 def _text(value: object) -> str | None:
@@ -192,18 +201,18 @@ def _text(value: object) -> str | None:
 
 def _row(rec: object, index: int, version: str | None, meta: RawMeta) -> dict[str, Any]:
     if not isinstance(rec, dict):
-        raise ParseError(f"{SOURCE} file {meta.file}: data[{index}] is {type(rec).__name__}, not an object")
+        raise ParseError(f"{NAME} file {meta.file}: data[{index}] is {type(rec).__name__}, not an object")
     aa_id, name = _text(rec.get("id")), _text(rec.get("name"))
     if aa_id is None or name is None:
         missing = " and ".join(k for k, v in (("id", aa_id), ("name", name)) if v is None)
-        raise ParseError(f"{SOURCE} file {meta.file}: data[{index}] has no {missing}")
+        raise ParseError(f"{NAME} file {meta.file}: data[{index}] has no {missing}")
     evaluations, pricing, creator = _obj(rec, "evaluations"), _obj(rec, "pricing"), _obj(rec, "model_creator")
     # Newer answers nest speed under `performance`; older ones put it at the top level of the row.
     performance = _obj(rec, "performance")
     licensing = rec.get("licensing")
     open_weights = licensing.get("is_open_weights") if isinstance(licensing, dict) else None
     if open_weights is not None and not isinstance(open_weights, bool):
-        raise ParseError(f"{SOURCE} file {meta.file}: model {aa_id}: licensing.is_open_weights is {open_weights!r}")
+        raise ParseError(f"{NAME} file {meta.file}: model {aa_id}: licensing.is_open_weights is {open_weights!r}")
     base_name, effort = split_effort(name)
 
     def num(obj: dict[str, Any], key: str, fallback: object = None) -> float | None:
@@ -241,10 +250,62 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     seen: set[str] = set()
     for row in rows:
         if row["aa_id"] in seen:
-            raise ParseError(f"{SOURCE} file {meta.file}: model id {row['aa_id']} appears twice on one page")
+            raise ParseError(f"{NAME} file {meta.file}: model id {row['aa_id']} appears twice on one page")
         seen.add(row["aa_id"])
     rows.sort(key=lambda r: r["aa_id"])
     table = pa.Table.from_pylist(rows, schema=_ROW_SCHEMA)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+TABLE = TableSpec(
+    "aa_models",
+    pa.schema(
+        [
+            *row_fields(SCHEMA),
+            pa.field("intelligence_rank", pa.int64()),  # 1 = highest intelligence index in this snapshot
+            pa.field("org_key", pa.string()),  # the creator, canonical (transforms/data/org_aliases.csv)
+            *IDENTITY_FIELDS,
+            *OPENNESS_FIELDS,
+            EVIDENCE_FIELD,
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    KEY,
+    "Artificial Analysis models (data API v2): intelligence/coding/agentic indices, prices, speed, openness.",
+    as_of="the Artificial Analysis API as retrieved on or before the snapshot date (it serves only its current "
+    "state, so backfills of earlier dates leave it out)",
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="Artificial Analysis",
+    what="data API v2 (`/data/llms/models`, paginated): quality/speed/price indices",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    attribution=ATTRIBUTION,
+    needs=API_KEY_ENV,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(CURRENT_STATE),
+    models=ModelRows(
+        name="base_name",  # one model per base name: reasoning-effort variants share its key
+        organization="creator_name",
+        open_hint="is_open_weights",
+        licence_by_name=True,
+        ranking=Ranking(
+            score="intelligence_index",
+            rank_column="intelligence_rank",
+            category="intelligence_index",
+            display_name="name",
+        ),
+        attributes={
+            "model_name": ("base_name", 1),
+            "organization": ("creator_name", 0),
+            "release_date": ("release_date", 1),
+        },
+        rank=("intelligence_rank", "aa_intelligence_rank"),  # best rank by the intelligence index
+    ),
+)

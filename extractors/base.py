@@ -17,15 +17,6 @@ def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
-PROVENANCE_FIELDS = [
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("source_url", pa.string(), nullable=False),
-    pa.field("retrieved_at", pa.timestamp("s", tz="UTC"), nullable=False),
-    pa.field("raw_sha256", pa.string(), nullable=False),
-]
-PROVENANCE = tuple(f.name for f in PROVENANCE_FIELDS)  # every published row carries these columns
-
-
 def require_columns(present: Iterable[str], required: Iterable[str], meta: RawMeta) -> None:
     """Raise a ParseError naming every required column the file lacks."""
     missing = [c for c in required if c not in set(present)]

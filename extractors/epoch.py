@@ -15,14 +15,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import requests
 
-from extractors.base import PROVENANCE_FIELDS, blank_to_none, provenance_arrays, require_columns, to_float
+from extractors.base import blank_to_none, provenance_arrays, require_columns, to_float
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
 from opengap.errors import ParseError
+from opengap.source import RECONSTRUCTED, AsOf, ModelRows, Registry, Source
 
 log = logging.getLogger(__name__)
 
-SOURCE = "epoch"
+NAME = "epoch"
 HOMEPAGE = "https://epoch.ai/data/ai-models"
 LICENSE = "CC-BY-4.0"
 FILES = {"notable": "notable_ai_models.csv", "all": "all_ai_models.csv"}
@@ -59,7 +61,7 @@ def fetch(
         fetch_to_store(
             session,
             store,
-            source=SOURCE,
+            source=NAME,
             snapshot_date=snapshot_date,
             file=name,
             url=BASE_URL + name,
@@ -154,3 +156,56 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+TABLE = TableSpec(
+    "epoch_models",
+    pa.schema(
+        [
+            *row_fields(SCHEMA),
+            *IDENTITY_FIELDS,
+            # as_retrieved: the registry file as fetched on or before the snapshot date; reconstructed: a later
+            # file cut to the models published on or before the snapshot date (backfills).
+            pa.field("as_of_method", pa.string(), nullable=False),
+            *OPENNESS_FIELDS,
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    KEY,
+    "Epoch AI model registry (notable and all models) with the tier its accessibility gives.",
+    as_of="the Epoch registry file as retrieved if retrieved on or before the snapshot date "
+    "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
+    "(as_of_method=reconstructed)",
+    values={"epoch_dataset": ("notable", "all", "large_scale"), "as_of_method": ("as_retrieved", "reconstructed")},
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="Epoch AI",
+    what="`notable_ai_models.csv`, `all_ai_models.csv`: the model registry, with accessibility",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(RECONSTRUCTED, "publication_date"),
+    models=ModelRows(
+        name="model",
+        organization="organization",
+        registry=Registry(
+            name="model",
+            accessibility="model_accessibility",
+            preferred=("epoch_dataset", "notable"),
+            newest="publication_date",
+        ),
+        attributes={
+            "model_name": ("model", 0),
+            "organization": ("organization", 3),
+            "release_date": ("publication_date", 0),
+            "parameters": ("parameters", 0),
+            "epoch_model": ("model", 0),
+            "epoch_accessibility": ("model_accessibility", 0),
+        },
+        dimension_columns=(pa.field("epoch_model", pa.string()), pa.field("epoch_accessibility", pa.string())),
+    ),
+)

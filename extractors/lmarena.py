@@ -20,12 +20,14 @@ import pyarrow.parquet as pq
 import requests
 from huggingface_hub import hf_hub_url
 
-from extractors.base import PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
+from extractors.base import hub_endpoint, provenance_arrays, require_columns
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
 from opengap.errors import ParseError
+from opengap.source import PUBLISHED, AsOf, Leaderboard, ModelRows, Source
 
-SOURCE = "lmarena"
+NAME = "lmarena"
 REPO_ID = "lmarena-ai/leaderboard-dataset"
 HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "CC-BY-4.0"
@@ -56,8 +58,6 @@ CONFIGS = tuple(
         reverse=True,
     )
 )
-SPLITS = ("latest", "full")
-
 REQUIRED = ("model_name", "organization", "license", "rating", "rank", "category", "leaderboard_publish_date")
 OPTIONAL_FLOATS = ("rating_lower", "rating_upper", "variance", "vote_count")
 KEY = ("board", "category", "leaderboard_publish_date", "model_name")
@@ -102,7 +102,7 @@ def fetch(
     revision = fetch_to_store(
         session,
         store,
-        source=SOURCE,
+        source=NAME,
         snapshot_date=snapshot_date,
         file="revision.json",
         url=revision_url,
@@ -121,7 +121,7 @@ def fetch(
             fetch_to_store(
                 session,
                 store,
-                source=SOURCE,
+                source=NAME,
                 snapshot_date=snapshot_date,
                 file=raw_file_name(board, split),
                 url=url,
@@ -139,7 +139,7 @@ def is_leaderboard_file(meta: RawMeta) -> bool:
 
 def _read_rows(raw: bytes, meta: RawMeta) -> pd.DataFrame:
     """Accept the three forms rows come in: parquet, a datasets-server /rows page, a JSON array of rows."""
-    where = f"{SOURCE} file {meta.file} ({meta.url})"
+    where = f"{NAME} file {meta.file} ({meta.url})"
     if raw[:4] == b"PAR1":
         try:
             return pq.read_table(io.BytesIO(raw)).to_pandas()
@@ -175,14 +175,14 @@ def _as_float(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
     try:
         return pd.to_numeric(series, errors="raise").astype(float)
     except (ValueError, TypeError) as exc:
-        raise ParseError(f"{SOURCE} file {meta.file}: column {column!r} holds non-numeric values ({exc})") from exc
+        raise ParseError(f"{NAME} file {meta.file}: column {column!r} holds non-numeric values ({exc})") from exc
 
 
 def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
     """``rank`` and ``vote_count`` are float64 in some configs and int64 in others: read as float, cast."""
     values = _as_float(series, column, meta).astype("Float64")
     if (values.notna() & (values != values.round())).any():
-        raise ParseError(f"{SOURCE} file {meta.file}: column {column!r} holds non-integral values")
+        raise ParseError(f"{NAME} file {meta.file}: column {column!r} holds non-integral values")
     return values.astype("Int64")
 
 
@@ -196,7 +196,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     try:
         publish = pd.to_datetime(df["leaderboard_publish_date"], format="%Y-%m-%d").dt.date
     except (ValueError, TypeError) as exc:
-        raise ParseError(f"{SOURCE} file {meta.file}: leaderboard_publish_date is not YYYY-MM-DD: {exc}") from exc
+        raise ParseError(f"{NAME} file {meta.file}: leaderboard_publish_date is not YYYY-MM-DD: {exc}") from exc
     out = pd.DataFrame(
         {
             "board": board_of(meta),
@@ -215,7 +215,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         }
     )
     if out["rank"].isna().any() or out["rating"].isna().any():
-        raise ParseError(f"{SOURCE} file {meta.file}: some rows have no rank or rating")
+        raise ParseError(f"{NAME} file {meta.file}: some rows have no rank or rating")
     # FORMATS.md: webdev lists one model twice on one leaderboard; keep its best-ranked row.
     out = out.sort_values([*KEY, "rank"], kind="stable").drop_duplicates(list(KEY), keep="first")
     out = out.sort_values(["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable")
@@ -223,3 +223,47 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+TABLE = TableSpec(
+    "leaderboard_scores",
+    pa.schema(
+        [
+            *row_fields(SCHEMA),
+            *IDENTITY_FIELDS,
+            pa.field("org_key", pa.string()),
+            pa.field("license_id", pa.string(), nullable=False),
+            *OPENNESS_FIELDS,
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    KEY,
+    "LMArena leaderboards known on the snapshot date (newest per board and category), every category.",
+    as_of="per board and category, the newest LMArena leaderboard published on or before the snapshot date "
+    "(leaderboard_publish_date <= snapshot_date)",
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="LMArena",
+    what="`text` and `text_style_control` boards (`latest` split nightly, `full` split for backfills), pinned to "
+    "the dataset revision fetched first",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(PUBLISHED, "leaderboard_publish_date", ("board", "category")),
+    data_file=is_leaderboard_file,
+    licence_column="license",
+    models=ModelRows(
+        name="model_name",
+        leaderboard=Leaderboard(licence="license", organization="organization", headline=("text", "overall")),
+        attributes={
+            "model_name": ("model_name", 3),
+            "organization": ("organization", 1),
+            "license_raw": ("license_raw", 0),  # the licence text a leaderboard states
+        },
+        rank=("text_rank", "lmarena_text_rank"),  # best rank on the text board (overall)
+    ),
+)

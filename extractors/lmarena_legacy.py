@@ -14,13 +14,14 @@ from datetime import date
 
 import pyarrow as pa
 
-from extractors.base import PROVENANCE_FIELDS, blank_to_none, provenance_arrays, require_columns, to_float
+from extractors.base import blank_to_none, provenance_arrays, require_columns, to_float
 from extractors.raw_store import RawMeta
+from opengap.contracts import PROVENANCE_FIELDS
 from opengap.errors import ParseError
+from opengap.source import Source
 
-SOURCE = "lmarena_legacy"
+NAME = "lmarena_legacy"
 SPACE = "lmarena-ai/chatbot-arena-leaderboard"
-URL_TEMPLATE = f"https://huggingface.co/spaces/{SPACE}/raw/main/leaderboard_table_{{yyyymmdd}}.csv"
 REQUIRED = ("Model", "License")
 KEY = ("table_date", "model")
 
@@ -94,3 +95,14 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+SOURCE = Source(
+    name=NAME,
+    title="LMArena legacy Space",
+    what="`leaderboard_table_YYYYMMDD.csv`: licence/organization metadata for 2023–2025 leaderboards",
+    homepage=f"https://huggingface.co/spaces/{SPACE}",
+    license="not stated",
+    parse=parse,
+    licence_column="license",
+)

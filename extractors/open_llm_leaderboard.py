@@ -24,14 +24,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from extractors.base import PROVENANCE, PROVENANCE_FIELDS, hub_endpoint, provenance_arrays, require_columns
+from extractors.base import hub_endpoint, provenance_arrays, require_columns
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import (
+    EVIDENCE_FIELD,
+    IDENTITY_FIELDS,
+    OPENNESS_FIELDS,
+    PROVENANCE,
+    PROVENANCE_FIELDS,
+    TableSpec,
+    row_fields,
+)
 from opengap.errors import ParseError
+from opengap.source import SUBMITTED, AsOf, ModelRows, Source
 
 log = logging.getLogger(__name__)
 
-SOURCE = "open_llm_leaderboard"
+NAME = "open_llm_leaderboard"
 REPO_ID = "open-llm-leaderboard/contents"
 HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "Hugging Face dataset open-llm-leaderboard/contents (no licence stated in the captures)"
@@ -92,7 +102,6 @@ _EMOJI_PREFIX = re.compile(r"^[^\w(]+")  # "💬 chat models (…)" -> "chat mod
 _BOOLS = {"true": True, "false": False}
 
 KEY = ("eval_name",)
-STATIC = True  # retired: loaded once; later runs reuse the stored copy instead of fetching it again
 
 SCHEMA = pa.schema(
     [
@@ -138,7 +147,7 @@ def fetch(
         fetch_to_store(
             session,
             store,
-            source=SOURCE,
+            source=NAME,
             snapshot_date=snapshot_date,
             file=RAW_FILE,
             url=parquet_url(),
@@ -148,7 +157,7 @@ def fetch(
 
 
 def _where(meta: RawMeta) -> str:
-    return f"{SOURCE} file {meta.file} ({meta.url})"
+    return f"{NAME} file {meta.file} ({meta.url})"
 
 
 def _read_records(raw: bytes, meta: RawMeta) -> tuple[list[str], list[dict[str, Any]]]:
@@ -311,3 +320,39 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+TABLE = TableSpec(
+    "open_llm_leaderboard",
+    pa.schema([*row_fields(SCHEMA), *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]),
+    KEY,
+    "Open LLM Leaderboard (retired, static): evaluations of open-weights Hub models, licence, base model.",
+    as_of="the retired leaderboard's contents submitted on or before the snapshot date",
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="Open LLM Leaderboard",
+    what="`open-llm-leaderboard/contents`, retired: evaluations of Hub models",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(SUBMITTED, "submission_date"),
+    static=True,  # retired: loaded once; later runs reuse the stored copy instead of fetching it again
+    licence_column="hub_license",
+    models=ModelRows(
+        # Every row is a Hub repo (open weights); its Hub licence decides the tier when it is a known licence.
+        name="fullname",
+        hub_repo="fullname",
+        hub_licence="hub_license",
+        match_registry=False,
+        attributes={
+            "model_name": ("fullname", 4),
+            "organization": (lambda rows: rows["fullname"].str.split("/").str[0], 4),
+            "parameters": (lambda rows: rows["params_b"] * 1e9, 1),
+            "license_raw": ("hub_license", 1),
+        },
+    ),
+)

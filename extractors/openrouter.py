@@ -19,14 +19,24 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import PROVENANCE, PROVENANCE_FIELDS, provenance_arrays
+from extractors.base import provenance_arrays
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import (
+    EVIDENCE_FIELD,
+    IDENTITY_FIELDS,
+    OPENNESS_FIELDS,
+    PROVENANCE,
+    PROVENANCE_FIELDS,
+    TableSpec,
+    row_fields,
+)
 from opengap.errors import ParseError
+from opengap.source import CURRENT_STATE, AsOf, ModelRows, Source
 
 log = logging.getLogger(__name__)
 
-SOURCE = "openrouter"
+NAME = "openrouter"
 HOMEPAGE = "https://openrouter.ai/models"
 LICENSE = "OpenRouter terms of service (public API, no stated data licence)"
 API_URL = "https://openrouter.ai/api/v1/models"
@@ -73,7 +83,7 @@ def fetch(
         fetch_to_store(
             session,
             store,
-            source=SOURCE,
+            source=NAME,
             snapshot_date=snapshot_date,
             file=RAW_FILE,
             url=API_URL,
@@ -89,7 +99,7 @@ def base_model_id(model_id: str) -> str:
 
 
 def _where(meta: RawMeta) -> str:
-    return f"{SOURCE} file {meta.file} ({meta.url})"
+    return f"{NAME} file {meta.file} ({meta.url})"
 
 
 def _models(raw: bytes, meta: RawMeta) -> list[Any]:
@@ -196,3 +206,58 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+def vendor(rows: Any) -> Any:
+    """The vendor slug of each id (``~openai/gpt-latest`` -> ``openai``)."""
+    return rows["model_id"].str.lstrip(ALIAS_PREFIX).str.split("/").str[0]
+
+
+TABLE = TableSpec(
+    "openrouter_models",
+    pa.schema(
+        [
+            *row_fields(SCHEMA),
+            pa.field("org_key", pa.string()),  # the vendor slug of the id, canonical
+            *IDENTITY_FIELDS,
+            *OPENNESS_FIELDS,
+            EVIDENCE_FIELD,
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    KEY,
+    "OpenRouter catalogue: prices in USD per 1M tokens, context length, Hugging Face repo id, openness.",
+    as_of="the OpenRouter catalogue as retrieved on or before the snapshot date (current state only; "
+    "left out of backfills of earlier dates)",
+    values={"hf_id_state": ("repo", "empty", "null")},
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="OpenRouter",
+    what="`/api/v1/models`: the catalogue, prices, Hugging Face ids",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(CURRENT_STATE),
+    models=ModelRows(
+        # Linked by the id's model part (``meta-llama/llama-3.3-70b-instruct:free`` → ``llama-3.3-70b-instruct``).
+        name=lambda rows: rows["base_model_id"].str.split("/", n=1).str[-1],
+        organization=vendor,
+        # A non-empty hugging_face_id is evidence of open weights; its absence is not evidence.
+        hub_repo="hugging_face_id",
+        hub_names=(
+            lambda rows: rows["model_id"].str.split("/", n=1).str[-1],
+            lambda rows: rows["name"].fillna("").str.split(": ", n=1).str[-1],  # "OpenAI: GPT-4o" -> "GPT-4o"
+        ),
+        licence_by_name=True,
+        not_a_model="is_router",  # openrouter/free: a router keeps its own key and links to nothing
+        attributes={
+            "model_name": (lambda rows: rows["name"].str.split(": ", n=1).str[-1], 2),
+            "organization": (vendor, 2),
+            "release_date": (lambda rows: rows["created"].dt.date, 2),
+        },
+    ),
+)

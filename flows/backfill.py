@@ -1,7 +1,7 @@
 """The backfill flow: one snapshot per date in a range, each built exactly like a nightly one.
 
 Raw history is landed once per run (LMArena's ``full`` split, today's Epoch registry) and every date is cut
-from it (see warehouse/snapshot.py for the as-of rules). Dates run as independent tasks on the flow's task
+from it (see transforms/as_of.py for the as-of rules). Dates run as independent tasks on the flow's task
 runner (threads by default, a Dask cluster with ``--task-runner dask``); finished dates are skipped on a
 re-run, so a killed backfill resumes where it stopped.
 """
@@ -17,16 +17,17 @@ from prefect import flow
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.nightly import check_sources
+from extractors import registry
+from flows.snapshot import SnapshotOutcome
 from flows.tasks import land_raw, parse_source, snapshot_for_date
 from opengap.config import DEFAULT_ARCHIVE, load_settings
 from opengap.errors import OpengapError
+from opengap.source import PUBLISHED
 from opengap.storage import Storage
 from warehouse.layout import Layout
-from warehouse.publish import refresh_latest
-from warehouse.snapshot import SnapshotOutcome
+from warehouse.publish import publish_latest
 
-EVERY = ("day", "week", "month", "publish")  # publish: every date LMArena published a leaderboard
+EVERY = ("day", "week", "month", "publish")  # publish: every date a leaderboard (LMArena) published a board
 _listeners: list[tuple[Callable[[list[str]], None], Callable[[SnapshotOutcome], None]]] = []
 
 
@@ -100,9 +101,13 @@ def backfill(
     """Publish one validated snapshot per date from ``start`` to ``end``. Dates that fail validation are
     quarantined and reported; the others still publish. ``docs`` builds Data Docs for each date."""
     settings = load_settings(data_dir)
-    chosen = check_sources(sources)
-    if every == "publish" and "lmarena" not in chosen:
-        raise OpengapError("--every publish follows LMArena's publication dates: include the lmarena source")
+    chosen = registry.check(sources)
+    histories = [s for s in chosen if registry.get(s).as_of.kind == PUBLISHED]
+    if every == "publish" and not histories:
+        raise OpengapError(
+            "--every publish follows a leaderboard's publication dates: include one of "
+            + ", ".join(s for s in registry.nightly() if registry.get(s).as_of.kind == PUBLISHED)
+        )
     dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
     landing = [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]
@@ -115,10 +120,12 @@ def backfill(
     for planned, _ in list(_listeners):
         planned(dates)
     # Workers (possibly on other machines) publish their dates' files and manifests; the catalog and the
-    # `latest` pointer are refreshed here, in one process, so concurrent workers never race on them.
+    # `latest` pointer are updated here, in one process, so concurrent workers never race on them.
     layout = Layout(settings.data_dir)
     futures = [
-        snapshot_for_date.submit(inputs, day, settings.data_dir, "backfill", force=force, docs=docs, refresh=False)
+        snapshot_for_date.submit(
+            inputs, day, settings.data_dir, "backfill", force=force, docs=docs, update_latest=False
+        )
         for day in dates
     ]
     report = BackfillReport()
@@ -133,14 +140,14 @@ def backfill(
         else:
             if outcome.status == "published":
                 report.published.append(day)
-                refresh_latest(layout)
+                publish_latest(layout)
             elif outcome.status == "skipped":
                 report.skipped.append(day)
             else:
                 report.quarantined[day] = outcome.quarantine_path or ""
         for _, done in list(_listeners):
             done(outcome)
-    refresh_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
+    publish_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
     for bucket in (report.published, report.skipped):
         bucket.sort()
     return report

@@ -6,21 +6,13 @@ import datetime as dt
 
 from prefect import flow
 
-from extractors import SOURCES
+from extractors import registry
 from extractors.raw_store import RawStore
+from flows.snapshot import SnapshotOutcome
 from flows.tasks import land_raw, parse_source, snapshot_for_date
 from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
 from opengap.errors import OpengapError, ValidationFailed
 from opengap.storage import Storage
-from warehouse.snapshot import SnapshotOutcome
-
-
-def check_sources(sources: list[str] | None) -> list[str]:
-    chosen = list(sources or SOURCES)
-    unknown = sorted(set(chosen) - set(SOURCES))
-    if unknown:
-        raise OpengapError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
-    return chosen
 
 
 def newest_archive_date(archive: str, sources: list[str]) -> str:
@@ -44,7 +36,7 @@ def nightly(
     """Build, validate and publish the snapshot for ``snapshot_date`` (default: today UTC, or offline the
     archive's newest date). Raises ValidationFailed when a blocking expectation fails (after quarantining)."""
     settings = load_settings(data_dir)
-    chosen = check_sources(sources)
+    chosen = registry.check(sources)
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
     if snapshot_date is None:
         snapshot_date = newest_archive_date(archive, chosen) if archive else today_utc()

@@ -7,14 +7,14 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from extractors import SOURCES
+from extractors import registry
 from extractors.http import make_session
 from extractors.raw_store import RawStore
+from flows.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
 from opengap.config import Settings, today_utc
 from opengap.errors import FetchError, RawStoreError
 from opengap.storage import Storage
-from transforms.leaderboards import LeaderboardHistory
-from warehouse.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
+from transforms.as_of import LeaderboardHistory
 
 
 def _is_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -56,8 +56,8 @@ def land_raw(
         logger.info("%s: replaying archived raw from %s", source, raw_date)
         return RawInput(source, str(store.root), raw_date)
     store = RawStore(settings.raw_dir)
-    module = SOURCES[source]
-    if getattr(module, "STATIC", False) and store.dates(source) and not refresh:
+    declared = registry.get(source)
+    if declared.static and store.dates(source) and not refresh:
         # A retired source never changes: reuse the copy stored on the first run.
         return RawInput(source, store.root, store.dates(source)[-1])
     raw_date = snapshot_date or today_utc()
@@ -68,7 +68,7 @@ def land_raw(
             "run without --date, backfill past dates, or replay an archive with --offline"
         )
     session = make_session(settings.user_agent)
-    files = SOURCES[source].fetch(session, store, raw_date, refresh=refresh, history=history)
+    files = declared.fetch(session, store, raw_date, refresh=refresh, history=history)
     logger.info("%s: %d raw file(s) stored for %s", source, len(files), raw_date)
     return RawInput(source, str(store.root), raw_date)
 
@@ -90,10 +90,10 @@ def snapshot_for_date(
     mode: str,
     force: bool,
     docs: bool,
-    refresh: bool = True,
+    update_latest: bool = True,
 ) -> SnapshotOutcome:
     """Build, validate and publish (or quarantine, or skip) one snapshot date."""
-    outcome = make_snapshot(inputs, snapshot_date, data_dir, mode, force=force, docs=docs, refresh=refresh)
+    outcome = make_snapshot(inputs, snapshot_date, data_dir, mode, force=force, docs=docs, update_latest=update_latest)
     logger = get_run_logger()
     if outcome.status == "quarantined":
         logger.error(

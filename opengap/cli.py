@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
 from opengap.errors import OpengapError
 
 if TYPE_CHECKING:  # imported lazily at run time: Prefect and GX take seconds to import
     from flows.backfill import BackfillReport
+    from flows.snapshot import SnapshotOutcome
     from warehouse.layout import Layout
-    from warehouse.snapshot import SnapshotOutcome
 
 app = typer.Typer(
     help="opengap: the open-weight vs closed AI model record.",
@@ -30,13 +30,20 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 DEBUG = {"on": False}
-ALL_SOURCES = "lmarena,epoch,artificial_analysis,openrouter,open_llm_leaderboard"
+SOURCES_HELP = "Comma-separated sources (default: all; `opengap sources` lists them)."
 
 
 @app.callback()
 def main(debug: Annotated[bool, typer.Option(help="Show full tracebacks on errors.")] = False) -> None:
     DEBUG["on"] = debug
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _sources(option: str) -> list[str]:
+    """``--sources`` checked against the registry before any flow starts (command-line spellings accepted)."""
+    from extractors import registry
+
+    return registry.check([s.strip().replace("-", "_") for s in option.split(",") if s.strip()])
 
 
 def fail(exc: BaseException) -> None:
@@ -135,7 +142,7 @@ def run(
     raw_archive: Annotated[str, typer.Option(help="Archive (folder or URL) to replay with --offline.")] = str(
         DEFAULT_ARCHIVE
     ),
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
+    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
     refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
@@ -147,8 +154,8 @@ def run(
     """Run the nightly flow for one snapshot date: fetch (or replay), validate, publish."""
     _quiet_prefect()
     settings = load_settings(data_dir)
-    chosen = [s.strip() for s in sources.split(",") if s.strip()]
     try:
+        chosen = _sources(sources)
         from flows.nightly import newest_archive_date, nightly
 
         if catch_up:
@@ -240,7 +247,7 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
 def backfill(
     start: Annotated[str, typer.Option(help="First snapshot date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Last snapshot date, YYYY-MM-DD.")],
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
+    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
     every: Annotated[str, typer.Option(help="day | week | month | publish (each LMArena publication)")] = "day",
     workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
     force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
@@ -260,7 +267,7 @@ def backfill(
         report = _run_backfill(
             start,
             end,
-            sources=[s.strip() for s in sources.split(",") if s.strip()],
+            sources=_sources(sources),
             every=every,
             workers=workers,
             force=force,
@@ -282,7 +289,7 @@ def backfill(
 def serve(
     cron: Annotated[str, typer.Option(help="When to run, as a cron expression.")] = "0 6 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cron expression.")] = "UTC",
-    sources: Annotated[str, typer.Option(help="Comma-separated sources.")] = ALL_SOURCES,
+    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
     data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Run the nightly flow on a schedule until stopped (a long-running Prefect `serve`)."""
@@ -290,7 +297,7 @@ def serve(
     try:
         from flows.schedule import serve_nightly
 
-        params = {"sources": [s.strip() for s in sources.split(",") if s.strip()], "data_dir": settings.data_dir}
+        params = {"sources": _sources(sources), "data_dir": settings.data_dir}
         console.print(
             f"serving the nightly flow at [bold]{cron}[/] ({timezone}) into {settings.data_dir}; Ctrl-C stops"
         )
@@ -299,9 +306,15 @@ def serve(
         fail(exc)
 
 
+def _parsers_help() -> str:
+    from extractors import registry
+
+    return " | ".join(source.cli_name for source in registry.sources().values())
+
+
 @app.command()
 def parse(
-    source: Annotated[str, typer.Argument(help="lmarena | lmarena-legacy | epoch")],
+    source: Annotated[str, typer.Argument(help="The source whose parser reads FILE (`opengap sources` lists them).")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A local raw file.")],
     out: Annotated[Path | None, typer.Option(help="Write rows to .parquet, .csv or .jsonl.")] = None,
     board: Annotated[str | None, typer.Option(help="LMArena board (config) when the file name does not say.")] = None,
@@ -311,18 +324,18 @@ def parse(
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from extractors import PARSERS
+    from extractors import registry
     from extractors.raw_store import RawMeta, sha256_hex
-    from transforms.identity import Judge
-    from transforms.leaderboards import link_epoch, tag_by_licence
+    from transforms.linking import tag_alone
 
     try:
-        if source not in PARSERS:
-            raise OpengapError(f"unknown source {source!r}; choose from {', '.join(PARSERS)}")
+        if out is not None and out.suffix not in {".parquet", ".csv", ".jsonl"}:
+            raise OpengapError(f"--out must end in .parquet, .csv or .jsonl, not {out.suffix!r}")
+        declared = registry.get(source)
         raw = file.read_bytes()
         stamp = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC).replace(microsecond=0)
         meta = RawMeta(
-            source=PARSERS[source].SOURCE,
+            source=declared.name,
             file=file.name,
             url=file.resolve().as_uri(),
             retrieved_at=stamp.isoformat(),
@@ -330,17 +343,7 @@ def parse(
             size=len(raw),
             params={"config": board} if board else {},
         )
-        rows = PARSERS[source].parse(raw, meta).to_pandas()
-        if source == "epoch":  # the registry's own evidence (and overrides) decide alone
-            judge = Judge(rows)
-            rows = judge.tag(link_epoch(rows, judge))
-        elif source == "open-llm-leaderboard":  # a Hub licence id decides alone
-            rows = tag_by_licence(rows.rename(columns={"hub_license": "license"})).rename(
-                columns={"license": "hub_license"}
-            )
-        elif "license" in rows.columns:
-            rows = tag_by_licence(rows)
-        # Artificial Analysis and OpenRouter rows cannot decide openness alone (see transforms/evidence.py).
+        rows = tag_alone(declared, declared.parse(raw, meta).to_pandas())
         table = pa.Table.from_pandas(rows, preserve_index=False)
         if out is None:
             preview = Table(*[c for c in table.column_names if c not in {"source_url", "raw_sha256"}][:12])
@@ -349,18 +352,52 @@ def parse(
                 preview.add_row(*[str(values[col.header]) for col in preview.columns])
             console.print(preview)
             console.print(f"{table.num_rows} rows parsed from {file}")
-        elif out.suffix == ".parquet":
+            return
+        if out.suffix == ".parquet":
             pq.write_table(table, out)
         elif out.suffix == ".csv":
             pacsv.write_csv(table, out)
-        elif out.suffix == ".jsonl":
-            out.write_text("".join(json.dumps(r, default=str) + "\n" for r in table.to_pylist()))
         else:
-            raise OpengapError(f"--out must end in .parquet, .csv or .jsonl, not {out.suffix!r}")
-        if out is not None:
-            console.print(f"wrote {table.num_rows} rows to {out}")
+            out.write_text("".join(json.dumps(r, default=str) + "\n" for r in table.to_pylist()))
+        console.print(f"wrote {table.num_rows} rows to {out}")
     except OpengapError as exc:
         fail(exc)
+
+
+@app.command()
+def sources(
+    markdown: Annotated[bool, typer.Option(help="Print the README's source table (Markdown).")] = False,
+) -> None:
+    """List the sources: what each gives, its licence, what a snapshot and a backfill take from it."""
+    from extractors import registry
+
+    if markdown:
+        console.print(registry_markdown(), highlight=False, soft_wrap=True)
+        return
+    table = Table(Column("source", no_wrap=True), "what", "licence / terms", "table", "backfill")
+    for source in registry.sources().values():
+        table.add_row(
+            source.cli_name,
+            f"{source.title}: {source.what}",
+            source.license,
+            source.table.name if source.table else "(parse only)",
+            source.backfill if source.table else "—",
+        )
+    console.print(table)
+
+
+def registry_markdown() -> str:
+    """The README's source table, from the registry (a test keeps the README equal to it)."""
+    from extractors import registry
+
+    lines = ["| source | what | licence / terms | table | backfill |", "|---|---|---|---|---|"]
+    for s in registry.sources().values():
+        table = f"`{s.table.name}`" if s.table else "— (`opengap parse " + s.cli_name + "` only)"
+        notes = [f"needs `{s.needs}`, skipped without it" if s.needs else "", "fetched once" if s.static else ""]
+        backfill = s.backfill if s.table else "—"
+        what = s.what + "".join(f"; {n}" for n in notes if n)
+        lines.append(f"| [{s.title}]({s.homepage}) (`{s.cli_name}`) | {what} | {s.license} | {table} | {backfill} |")
+    return "\n".join(lines)
 
 
 @app.command()

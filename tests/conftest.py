@@ -34,16 +34,16 @@ def prefect_harness():
 @pytest.fixture(scope="session")
 def archive_parsed():
     """The shipped archive's LMArena and Epoch files parsed once: {source: pyarrow.Table}."""
-    from extractors import SOURCES
+    from extractors import registry
     from extractors.raw_store import RawStore
-    from transforms.build import concat
+    from transforms.build import concat_parsed
 
     store = RawStore(ARCHIVE / "raw")
     parsed = {}
     for source in ("lmarena", "epoch"):
-        module = SOURCES[source]
+        declared = registry.get(source)
         date = store.dates(source)[-1]
-        parsed[source] = concat([module.parse(r.content, r.meta) for r in store.read_all(source, date)])
+        parsed[source] = concat_parsed([declared.parse(r.content, r.meta) for r in store.read_all(source, date)])
     return parsed
 
 
@@ -56,6 +56,13 @@ def tables_for(archive_parsed):
         return build_snapshot(archive_parsed, dt.date.fromisoformat(snapshot_date))
 
     return build
+
+
+def linker_for(registry_rows):
+    """A Linker over Epoch AI registry rows alone, as a snapshot with no other source would build it."""
+    from transforms.identity import Linker, resolver_for
+
+    return Linker(resolver_for({"epoch": registry_rows}))
 
 
 class FakeAdapter(HTTPAdapter):

@@ -36,7 +36,7 @@ API_KEY = "aa-test-key-5f1c9e0b7d"  # a fake key; must never reach the raw store
 
 def make_meta(file: str, content: bytes, *, page: int | None = 1) -> RawMeta:
     return RawMeta(
-        source=aa.SOURCE,
+        source=aa.NAME,
         file=file,
         url=aa.MODELS_URL,
         retrieved_at=RETRIEVED,
@@ -377,7 +377,7 @@ def test_fetch_follows_pages_until_has_more_is_false(tmp_path, monkeypatch, capl
     assert [f.meta.file for f in files] == ["models.page-1.json", "models.page-2.json", "models.page-3.json"]
     assert [f.meta.params for f in files] == [{"page": 1}, {"page": 2}, {"page": 3}]
     assert [f.content for f in files] == [pages[1], pages[2], pages[3]]
-    assert store.files(aa.SOURCE, "2026-06-27") == sorted(f.meta.file for f in files)
+    assert store.files(aa.NAME, "2026-06-27") == sorted(f.meta.file for f in files)
     assert all(f.meta.url == aa.MODELS_URL for f in files)
 
     assert len(api.requests) == 3  # stopped at has_more == false
@@ -460,7 +460,7 @@ def test_fetch_without_key_skips_and_logs_once(tmp_path, monkeypatch, caplog, va
     assert records[0].levelno == logging.WARNING
     assert "skipped" in records[0].getMessage()
     assert "ARTIFICIAL_ANALYSIS_API_KEY is not set" in records[0].getMessage()
-    assert store.files(aa.SOURCE, "2026-06-27") == []
+    assert store.files(aa.NAME, "2026-06-27") == []
 
 
 def test_module_constants():

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import ARCHIVE
+from flows import snapshot as snapshot_mod
 from flows.backfill import backfill, date_range
 from flows.runners import make_task_runner
 from opengap.cli import app
 from opengap.errors import OpengapError
-from warehouse import snapshot as snapshot_mod
 from warehouse.layout import Layout
 from warehouse.publish import read_latest
 

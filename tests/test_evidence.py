@@ -8,13 +8,14 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import ARCHIVE, CAPTURES, needs_captures
+from conftest import ARCHIVE, CAPTURES, linker_for, needs_captures
 from expectations.validate import validate_tables
-from extractors import SOURCES
+from extractors import registry
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import OpengapError
 from transforms import evidence as ev
-from transforms.build import build_snapshot, concat, prepare
+from transforms.as_of import index
+from transforms.build import build_snapshot, concat_parsed
 from transforms.models import match_key
 
 
@@ -22,10 +23,10 @@ from transforms.models import match_key
 def parsed():
     """Every source of the shipped archive (Artificial Analysis: its fixture page, retrieved 2026-06-27)."""
     store, frames, dates = RawStore(ARCHIVE / "raw"), {}, {}
-    for source, module in SOURCES.items():
-        day = store.dates(source)[-1]
-        rows = concat([module.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
-        frames[source], dates[source] = prepare(source, rows), day
+    for source in registry.nightly():
+        declared, day = registry.get(source), store.dates(source)[-1]
+        rows = concat_parsed([declared.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
+        frames[source], dates[source] = index(declared, rows), day
     assert set(frames) == {"lmarena", "epoch", "artificial_analysis", "openrouter", "open_llm_leaderboard"}
     return frames, dates
 
@@ -98,12 +99,10 @@ def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
     llama = _rows(tables["openrouter_models"], model_key="llama-3.3-70b-instruct")
     assert {r["openness_tier"] for r in llama} == {"open_weights_restricted"} and len(llama) == 2  # paid and :free
     # An API-only version of an open family keeps its own key and licence: it never borrows the family's entry.
-    from transforms.identity import Judge
-
-    judge = Judge(frames["epoch"])
+    linker = linker_for(frames["epoch"])
     row = {"source": "lmarena", "source_url": "u", "retrieved_at": dt.datetime(2026, 1, 1), "raw_sha256": "s"}
-    link = judge.link("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
-    assert link.epoch_row is None and judge.verdict(link.canonical_key).tier == "api_access"
+    link = linker.link("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
+    assert link.entry is None and linker.pools.verdict(link.canonical_key).tier == "api_access"
 
 
 def test_hub_repos_link_sources_and_give_open_weights(parsed):
@@ -200,9 +199,8 @@ def test_coverage_check_blocks_an_unknown_lmarena_top10_model(parsed):
     scores = tables["leaderboard_scores"].to_pandas()
     top = scores.index[(scores["board"] == "text") & (scores["category"] == "overall") & (scores["rank"] == 1)]
     scores.loc[top, ["openness_tier", "openness"]] = ["unknown", None]
-    from warehouse.schemas import LEADERBOARD_SCORES
-
-    report = validate_tables({"leaderboard_scores": LEADERBOARD_SCORES.to_arrow(scores)})
+    spec = registry.get("lmarena").table
+    report = validate_tables({"leaderboard_scores": spec.to_arrow(scores)})
     assert any("no LMArena text top-10 model" in f.why for f in report.blocking)
     assert json.dumps(report.to_dict())  # serialisable for the manifest
 
@@ -263,9 +261,9 @@ def test_organizations_resolve_across_sources(parsed):
 def test_each_kind_of_curated_alias(parsed, monkeypatch):
     from transforms import identity
 
-    judge = identity.Judge(parsed[0]["epoch"])
+    judge = linker_for(parsed[0]["epoch"]).resolver
     to_epoch = judge.identify("lmarena", "grok-3-preview-02-24")
-    assert (to_epoch.how, to_epoch.epoch_model, to_epoch.canonical_key) == ("alias", "Grok-3", "grok-3")
+    assert (to_epoch.how, to_epoch.entry["model"], to_epoch.canonical_key) == ("alias", "Grok-3", "grok-3")
     to_repo = judge.identify("artificial_analysis", "Devstral 2")
     assert (to_repo.how, to_repo.hub_repo, to_repo.repo_claimed) == (
         "alias",
@@ -277,7 +275,7 @@ def test_each_kind_of_curated_alias(parsed, monkeypatch):
     assert (to_name.how, to_name.canonical_key) == ("alias", "grok-4-20-beta-0309")
     # An alias to another source's name leads wherever that name leads (here: on to Epoch AI by name).
     chained = judge.identify("artificial_analysis", "Claude 3.5 Sonnet (Oct '24)")
-    assert (chained.how, chained.epoch_model, chained.canonical_key) == (
+    assert (chained.how, chained.entry["model"], chained.canonical_key) == (
         "alias",
         "Claude 3.5 Sonnet",
         "claude-3-5-sonnet",
@@ -298,7 +296,7 @@ def test_real_captures_artificial_analysis_top50_resolves(parsed):
     def capture(source, path, file, day, params=None):
         raw = (CAPTURES / path).read_bytes()
         meta = RawMeta(source, file, "https://example.invalid", f"{day}T00:00:00Z", sha256_hex(raw), len(raw), params)
-        return SOURCES[source].parse(raw, meta).to_pandas()
+        return registry.get(source).parse(raw, meta).to_pandas()
 
     aa_page = "artificial_analysis/aa_api_v2_models_page1_2026-06.json"
     catalogue = "openrouter/openrouter_models_data_2026-05-01.json"

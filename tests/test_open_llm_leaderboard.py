@@ -46,7 +46,7 @@ TYPES = {
 
 def make_meta(content: bytes, file: str) -> RawMeta:
     return RawMeta(
-        source=oll.SOURCE,
+        source=oll.NAME,
         file=file,
         url=f"https://huggingface.co/datasets/{oll.REPO_ID}",
         retrieved_at=RETRIEVED,

@@ -12,13 +12,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from extractors import epoch, lmarena
+from conftest import linker_for
+from extractors import epoch, lmarena, registry
 from extractors.raw_store import RawStore
 from transforms import curated, openness
 from transforms import evidence as ev
-from transforms.build import build_snapshot, concat
-from transforms.identity import Judge
-from transforms.leaderboards import as_of, tag_by_licence
+from transforms.as_of import LeaderboardHistory
+from transforms.build import build_snapshot, concat_parsed
+from transforms.linking import tag_alone
 from transforms.models import match_key, model_key, org_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,15 +335,15 @@ def test_four_digit_version_is_not_a_date() -> None:
             "model_accessibility": ["Open weights (restricted use)", "Open weights (restricted use)"],
         }
     )
-    judge = Judge(epoch_rows)
+    judge = linker_for(epoch_rows).resolver
     api_version = judge.identify("lmarena", "deepseek-coder-v2-0724")
-    assert (api_version.epoch_row, api_version.how, api_version.canonical_key) == (
+    assert (api_version.entry, api_version.how, api_version.canonical_key) == (
         None,
         "name",
         "deepseek-coder-v2-0724",
     )
     family = judge.identify("lmarena", "deepseek-coder-v2")
-    assert family.how == "alias" and family.epoch_model == "DeepSeek-Coder-V2 236B"  # the alias wins over the name
+    assert family.how == "alias" and family.entry["model"] == "DeepSeek-Coder-V2 236B"  # the alias wins over the name
     assert family.canonical_key == "deepseek-coder-v2-236b"
 
 
@@ -376,13 +377,17 @@ def test_org_key_unlisted_and_empty() -> None:
 def parsed() -> dict[str, pa.Table]:
     lm = [lmarena.parse(r.content, r.meta) for r in ARCHIVE.read_all("lmarena", "2026-10-02")]
     ep = [epoch.parse(r.content, r.meta) for r in ARCHIVE.read_all("epoch", "2025-05-20")]
-    return {"lmarena": concat(lm), "epoch": concat(ep)}
+    return {"lmarena": concat_parsed(lm), "epoch": concat_parsed(ep)}
 
 
 @pytest.fixture(scope="module")
 def text_rows() -> pd.DataFrame:
     raw = ARCHIVE.read("lmarena", "2026-10-02", "text.full.rows.json")
     return lmarena.parse(raw.content, raw.meta).to_pandas()
+
+
+def as_of(rows: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    return LeaderboardHistory(rows, registry.get("lmarena")).as_of(day)
 
 
 def leaderboards(rows: pd.DataFrame) -> set[tuple[str, str, str]]:
@@ -425,7 +430,7 @@ def test_as_of_per_board(parsed: dict[str, pa.Table]) -> None:
 
 def test_tag_by_licence_row_level(text_rows: pd.DataFrame) -> None:
     rows = text_rows[text_rows["leaderboard_publish_date"] == dt.date(2026, 4, 2)]
-    tagged = tag_by_licence(rows).set_index("model_name")
+    tagged = tag_alone(registry.get("lmarena"), rows).set_index("model_name")
     assert tagged.loc["gpt-5.4", "license_id"] == "unknown"
     assert tagged.loc["gpt-5.4", "openness_tier"] == UNKNOWN
     assert pd.isna(tagged.loc["gpt-5.4", "openness"])

@@ -67,7 +67,7 @@ FIXTURE_IDS = [  # sorted; the fixture also holds the routers openrouter/auto an
 
 def make_meta(content: bytes, file: str = "models.json") -> RawMeta:
     return RawMeta(
-        source=openrouter.SOURCE,
+        source=openrouter.NAME,
         file=file,
         url=openrouter.API_URL,
         retrieved_at=RETRIEVED,

@@ -90,7 +90,7 @@ def make_meta(source: str, file: str, content: bytes, *, url: str | None = None,
 
 def parse_path(module: ModuleType, path: Path, *, params: dict | None = None) -> tuple[pa.Table, bytes]:
     content = path.read_bytes()
-    return module.parse(content, make_meta(module.SOURCE, path.name, content, params=params)), content
+    return module.parse(content, make_meta(module.NAME, path.name, content, params=params)), content
 
 
 def rows_where(table: pa.Table, **equal: object) -> list[dict]:

@@ -11,6 +11,7 @@ import pytest
 from expectations.validate import ValidationReport, validate_tables
 from opengap.errors import PublishError
 from opengap.storage import Storage
+from transforms.tables import table_specs
 from warehouse import catalog as catalog_mod
 from warehouse import publish as publish_mod
 from warehouse.layout import Layout
@@ -28,7 +29,7 @@ from warehouse.publish import (
 
 def _publish(layout: Layout, date: str, tables, run_id: str | None = None, report: ValidationReport | None = None):
     run_id = run_id or f"{date}-test"
-    staged = stage_tables(layout, run_id, date, tables)
+    staged = stage_tables(layout, run_id, date, tables, table_specs())
     report = report or validate_tables(read_staged(layout, run_id, staged))
     manifest = {
         "snapshot_date": date,

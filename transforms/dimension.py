@@ -1,8 +1,10 @@
 """The ``models`` dimension: one row per canonical model across every source of a snapshot.
 
-Each source contributes what it knows best; where several know the same attribute, the first source in that
-attribute's order below wins (a registry's release date over a catalogue's listing date, say). The row's display
-name and provenance come from the first source in ``NAME_ORDER`` that names the model.
+Each source declares what it knows (``SOURCE.models.attributes``: a column and a precedence number); where
+several know the same attribute, the lowest number wins (a registry's release date over a catalogue's listing
+date, say). The row's display name and provenance come from the source that wins ``model_name``. The Hub repo
+follows the registry order (the model registry itself names none); ``org_key`` follows ``organization``; rank
+columns take the best rank of any of the model's names.
 """
 
 from __future__ import annotations
@@ -10,112 +12,119 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+import pyarrow as pa
 
-from extractors.base import PROVENANCE
+from opengap.contracts import EVIDENCE_FIELD, OPENNESS_FIELDS, PROVENANCE, PROVENANCE_FIELDS
+from opengap.source import Source, column
 from transforms import openness
-from transforms.identity import Judge
-from transforms.models import org_key
-from warehouse.schemas import MODEL_SOURCES as SOURCES
+from transforms.identity import EvidencePools
 
-NAME_ORDER = ("epoch", "artificial_analysis", "openrouter", "lmarena", "open_llm_leaderboard")
-ORG_ORDER = ("artificial_analysis", "lmarena", "openrouter", "epoch", "open_llm_leaderboard")
-RELEASE_ORDER = ("epoch", "artificial_analysis", "openrouter")
-PARAMETER_ORDER = ("epoch", "open_llm_leaderboard")
-LICENCE_ORDER = ("lmarena", "open_llm_leaderboard")  # the licence text a leaderboard states
-ATTRIBUTES = ["model_name", "organization", "org_key", "release_date", "parameters", "hf_repo", "license_raw"]
+BASE_FIELDS = [
+    pa.field("canonical_key", pa.string(), nullable=False),  # the same model in every source
+    pa.field("model_name", pa.string(), nullable=False),  # display name, from the source that knows it best
+    pa.field("organization", pa.string()),
+    pa.field("org_key", pa.string()),
+    pa.field("release_date", pa.date32()),  # registry publication, else catalogue release or listing date
+    pa.field("parameters", pa.float64()),  # where known
+    pa.field("hf_repo", pa.string()),  # Hugging Face repo holding the weights, where one is known
+    pa.field("license_raw", pa.string()),  # the licence a leaderboard states, else the Hub licence
+    pa.field("license_id", pa.string(), nullable=False),
+]
+ATTRIBUTES = [f.name for f in BASE_FIELDS[1:-1]]
 
 
-def _members(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every source's rows in one shape: canonical_key, member (the source), the attributes each knows (the
-    others are null), and provenance."""
+def model_sources(sources: Mapping[str, Source]) -> list[Source]:
+    return [s for s in sources.values() if s.models is not None and s.table is not None]
+
+
+def schema(sources: Mapping[str, Source]) -> pa.Schema:
+    """The dimension's columns: the base attributes, each registry's own columns, each source's best rank,
+    an ``in_<source>`` flag per source, openness and provenance (of the row that gave the display name)."""
+    members = model_sources(sources)
+    own = [f for s in members if s.models.registry is not None for f in s.models.dimension_columns]
+    ranks = [pa.field(s.models.rank[1], pa.int64()) for s in members if s.models.rank is not None]
+    flags = [pa.field(f"in_{s.name}", pa.bool_(), nullable=False) for s in members]
+    return pa.schema(
+        [
+            *BASE_FIELDS,
+            *own,
+            *ranks,
+            *flags,
+            pa.field("n_sources", pa.int64(), nullable=False),
+            *OPENNESS_FIELDS,
+            EVIDENCE_FIELD,
+            *PROVENANCE_FIELDS,
+        ]
+    )
+
+
+def _members(sources: Mapping[str, Source], tables: Mapping[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Every source's linked rows in one shape: canonical_key, member (the source), each attribute it knows
+    under its declared precedence as ``<attribute>`` and ``_<attribute>`` (the others are null), provenance."""
     parts = []
-    for source, rows in tables.items():
-        if rows is None or rows.empty:
+    hub_order = {s.name: i for i, s in enumerate(model_sources(sources))}
+    for name, rows in tables.items():
+        declared = sources[name].models
+        if rows is None or rows.empty or declared is None:
             continue
-        if source == "lmarena":
-            part = rows.assign(lmarena_text_rank=rows["text_rank"])
-        elif source == "artificial_analysis":
-            part = rows.assign(
-                model_name=rows["base_name"],
-                organization=rows["creator_name"],
-                aa_intelligence_rank=rows["intelligence_rank"],
-            )
-        elif source == "openrouter":
-            rows = rows[~rows["is_router"]]  # openrouter/free, openrouter/auto: routers, not models
-            part = rows.assign(
-                model_name=rows["name"].str.split(": ", n=1).str[-1],  # "OpenAI: GPT-4o" -> "GPT-4o"
-                organization=rows["vendor"],
-                release_date=rows["created"].dt.date,
-            )
-        elif source == "epoch":
-            # A model in both registry files: its notable row first, as the Judge links it (epoch_index)
-            rows = rows.sort_values("epoch_dataset", key=lambda d: d.ne("notable"), kind="stable")
-            part = rows.assign(
-                model_name=rows["model"],
-                # "Google DeepMind,Google": several organizations in one field have no single key
-                org_key=[org_key(o) if isinstance(o, str) and "," not in o else None for o in rows["organization"]],
-                release_date=rows["publication_date"],
-                epoch_accessibility=rows["model_accessibility"],
-                epoch_model=rows["model"],
-            )
-        else:  # open_llm_leaderboard: every row is a Hub repo
-            part = rows.assign(
-                model_name=rows["fullname"],
-                organization=rows["fullname"].str.split("/").str[0],
-                parameters=rows["params_b"] * 1e9,
-                license_raw=rows["hub_license"],
-            )
-        parts.append(part.assign(member=source))
-    columns = [
-        "canonical_key",
-        "member",
-        *ATTRIBUTES,
-        "epoch_model",
-        "epoch_accessibility",
-        "lmarena_text_rank",
-        "aa_intelligence_rank",
-        *PROVENANCE,
-    ]
+        if declared.not_a_model:
+            rows = rows[~rows[declared.not_a_model].astype(bool)]
+        if declared.registry is not None:  # an entry in several files: its preferred file's row first
+            preferred_column, preferred = declared.registry.preferred
+            rows = rows.sort_values(preferred_column, key=lambda c: c.ne(preferred), kind="stable")
+        values, precedence = {}, {}
+        for attribute, (where, rank) in declared.attributes.items():
+            values[attribute], precedence[f"_{attribute}"] = column(rows, where), rank
+        if "organization" in declared.attributes and "org_key" in rows.columns:
+            values["org_key"], precedence["_org_key"] = rows["org_key"], declared.attributes["organization"][1]
+        if declared.registry is None:  # a registry entry names no repo (a name lookup found any it has)
+            values["hf_repo"], precedence["_hf_repo"] = rows["hf_repo"], hub_order[name]
+        if declared.rank is not None:
+            values[declared.rank[1]] = rows[declared.rank[0]]
+        part = pd.DataFrame(
+            {"canonical_key": rows["canonical_key"], "member": name, **values, **{c: rows[c] for c in PROVENANCE}}
+        ).assign(**precedence)
+        parts.append(part)
     return pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True)
 
 
-def _first_by(members: pd.DataFrame, column: str, order: tuple[str, ...]) -> pd.Series:
-    """Per canonical key, the first non-null ``column`` among the sources in ``order``."""
-    ranked = members[members["member"].isin(order) & members[column].notna()]
-    ranked = ranked.assign(_order=ranked["member"].map(order.index)).sort_values(
-        ["canonical_key", "_order"], kind="stable"
-    )
+def _first_by(members: pd.DataFrame, attribute: str) -> pd.Series:
+    """Per canonical key, the non-null ``attribute`` of the source with the lowest precedence."""
+    order = f"_{attribute}"
+    ranked = members[members[order].notna() & members[attribute].notna()]
+    ranked = ranked.sort_values(["canonical_key", order], kind="stable")
     # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
-    return ranked.drop_duplicates("canonical_key").set_index("canonical_key")[column].astype(object)
+    return ranked.drop_duplicates("canonical_key").set_index("canonical_key")[attribute].astype(object)
 
 
-def build_dimension(tables: Mapping[str, pd.DataFrame], judge: Judge) -> pd.DataFrame:
+def build_dimension(
+    sources: Mapping[str, Source], tables: Mapping[str, pd.DataFrame], pools: EvidencePools
+) -> pd.DataFrame:
     """One row per canonical key named by any of ``tables`` (keys: source names; values: the linked rows)."""
-    members = _members(tables)
+    spec = schema(sources)
+    members_of = model_sources(sources)
+    own = [f.name for s in members_of if s.models.registry is not None for f in s.models.dimension_columns]
+    ranks = [s.models.rank[1] for s in members_of if s.models.rank is not None]
+    attributes = [*ATTRIBUTES, *own]
+    columns = ["canonical_key", "member", *attributes, *ranks, *PROVENANCE, *[f"_{a}" for a in attributes]]
+    members = _members(sources, tables, columns)
     first = (
-        members.assign(_order=members["member"].map(NAME_ORDER.index))
-        .sort_values(["canonical_key", "_order"], kind="stable")
+        members[members["_model_name"].notna()]
+        .sort_values(["canonical_key", "_model_name"], kind="stable")
         .drop_duplicates("canonical_key")
         .set_index("canonical_key")
     )
     models = first[["model_name", *PROVENANCE]].copy()
-    for column, order in (
-        ("organization", ORG_ORDER),
-        ("org_key", ORG_ORDER),
-        ("release_date", RELEASE_ORDER),
-        ("parameters", PARAMETER_ORDER),
-        ("hf_repo", SOURCES),
-        ("license_raw", LICENCE_ORDER),
-        ("epoch_model", ("epoch",)),
-        ("epoch_accessibility", ("epoch",)),
-    ):
-        models[column] = _first_by(members, column, order)
-    models["lmarena_text_rank"] = members.groupby("canonical_key")["lmarena_text_rank"].min()
-    models["aa_intelligence_rank"] = members.groupby("canonical_key")["aa_intelligence_rank"].min()
-    present = pd.crosstab(members["canonical_key"], members["member"]).reindex(columns=list(SOURCES), fill_value=0)
-    for source in SOURCES:
-        models[f"in_{source}"] = present[source].gt(0)
+    for attribute in attributes[1:]:
+        models[attribute] = _first_by(members, attribute)
+    for rank in ranks:
+        models[rank] = members.groupby("canonical_key")[rank].min()
+    names = [s.name for s in members_of]
+    present = pd.crosstab(members["canonical_key"], members["member"]).reindex(columns=names, fill_value=0)
+    for name in names:
+        models[f"in_{name}"] = present[name].gt(0)
     models["n_sources"] = present.gt(0).sum(axis=1)
     models["license_id"] = models["license_raw"].map(lambda raw: openness.licence(raw).license_id)
     models = models.rename_axis("canonical_key").reset_index()
-    return judge.tag(models).sort_values("canonical_key", kind="stable").reset_index(drop=True)
+    assert set(spec.names) - set(PROVENANCE) - {"openness_evidence", *openness.TAG_COLUMNS} <= set(models.columns)
+    return pools.tag(models).sort_values("canonical_key", kind="stable").reset_index(drop=True)

@@ -126,8 +126,8 @@ def _curated_hub_licences() -> tuple[tuple[str, str], ...]:
 
 @dataclass
 class HubIndex:
-    """Hugging Face repos known from OpenRouter's catalogue and the Open LLM Leaderboard, by model match key, and
-    their licences: the Open LLM Leaderboard's, then the curated ``data/hub_licences.csv`` (checked model cards)."""
+    """Hugging Face repos the sources name (OpenRouter's catalogue, the Open LLM Leaderboard), by model match key,
+    and their licences: those the sources give, then the curated ``data/hub_licences.csv`` (checked model cards)."""
 
     repos: dict[str, str] = field(default_factory=dict)  # match_key -> repo id
     licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
@@ -136,10 +136,9 @@ class HubIndex:
         for repo, licence in _curated_hub_licences():
             self.add_hub_licence(repo, licence)
 
-    def add_openrouter(self, model_id: str, name: str | None, repo: str | None) -> None:
-        if not repo:
-            return
-        for label in (model_id.split("/", 1)[-1], (name or "").split(": ", 1)[-1], repo.split("/", 1)[-1]):
+    def add_repo(self, repo: str, labels: list[str]) -> None:
+        """A repo a source names, found later by any of ``labels`` or by the repo's own model name."""
+        for label in (*labels, repo.split("/", 1)[-1]):
             if label:
                 self.repos.setdefault(match_key(label), repo)
 

@@ -1,4 +1,9 @@
-"""Marts: the answers users come for, computed from the tagged leaderboard rows."""
+"""Marts: the answers users come for, computed from the tagged leaderboard rows.
+
+``open_closed_gap`` reads boards in one shape: board, category, leaderboard_publish_date, model_name, model_key,
+rating (higher is better), rating_lower/upper (a 95% interval, or null), rank, openness and provenance. A
+leaderboard source's rows have it; a catalogue ranked by a score is put in it by ``catalogue_board``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import datetime as dt
 
 import pandas as pd
 
-from extractors.base import PROVENANCE
+from opengap.contracts import PROVENANCE
+from opengap.source import Source
 
-HEADLINE_CATEGORY = "overall"
 GAP_KEY = ["board", "category", "leaderboard_publish_date"]
 
 
@@ -24,10 +29,11 @@ def _share(top: pd.DataFrame, value: str | None) -> float | None:
     return float(hits.sum()) / len(top)
 
 
-def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str = HEADLINE_CATEGORY) -> pd.DataFrame:
-    """Per board and leaderboard (``overall`` category): best open vs best closed model, their ratings and CIs,
-    the rating gap (closed minus open; negative when open leads), open share of the top 10 and 20 by the
-    source's rank, the share of the top 20 whose openness is unknown, and the best open rank."""
+def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str) -> pd.DataFrame:
+    """Per board and leaderboard (in ``category``, e.g. LMArena's ``overall``): best open vs best closed
+    model, their ratings and CIs, the rating gap (closed minus open; negative when open leads), open share
+    of the top 10 and 20 by the source's rank, the share of the top 20 whose openness is unknown, and the
+    best open rank."""
     records = []
     headline = scores[scores["category"] == category]
     for (board, category, published), rows in headline.groupby(GAP_KEY, sort=True):
@@ -58,3 +64,26 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str 
             record[col] = rows[col].iloc[0]
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+def catalogue_board(source: Source, tagged: pd.DataFrame, retrieved: str) -> pd.DataFrame:
+    """A catalogue's ranking by its score shaped like a leaderboard (the board is the source's name). It has no
+    publication date, so the retrieval date stands in for it."""
+    assert source.models is not None and source.models.ranking is not None
+    ranking = source.models.ranking
+    ranked = tagged[tagged[ranking.rank_column].notna()]
+    return pd.DataFrame(
+        {
+            "board": source.name,
+            "category": ranking.category,
+            "leaderboard_publish_date": dt.date.fromisoformat(retrieved[:10]),
+            "model_name": ranked[ranking.display_name],
+            "model_key": ranked["model_key"],
+            "rating": ranked[ranking.score],
+            "rating_lower": None,
+            "rating_upper": None,
+            "rank": ranked[ranking.rank_column].astype(int),
+            "openness": ranked["openness"],
+            **{c: ranked[c] for c in PROVENANCE},
+        }
+    )

@@ -2,7 +2,7 @@
 
 ``model_key`` is the source's model name in a canonical spelling (lowercase, runs of other characters as
 ``-``), so it is stable across snapshots. Linking a leaderboard name to an Epoch AI registry entry is
-deterministic: a curated alias first (``data/model_aliases.csv``: to an Epoch AI entry, a Hub repo or another
+deterministic: a curated alias first (``data/model_aliases.csv``: to a registry entry, a Hub repo or another
 source's name), then equal ``match_key`` (the key with dots as dashes and trailing
 packaging suffixes such as ``-instruct`` or a ``-YYYYMMDD`` date removed). Four-digit version suffixes like
 ``-0724`` are kept on purpose: ``deepseek-coder-v2-0724`` is an API-only version of an open family.
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-
-import pandas as pd
 
 from transforms.curated import read_rows
 
@@ -52,8 +50,7 @@ def org_key(organization: str | None) -> str | None:
     return _org_aliases().get(organization) or model_key(organization)
 
 
-# An alias targets an Epoch AI entry (by its exact name), a Hugging Face repo id, or another source's name.
-EPOCH = "epoch"
+# An alias targets the registry's entry (by its exact name), a Hugging Face repo id, or another source's name.
 HUGGING_FACE = "hugging_face"
 
 
@@ -68,19 +65,6 @@ def alias_of(source: str, name: str) -> tuple[str, str] | None:
     return _aliases().get((source, name))
 
 
-def epoch_index(epoch: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
-    """Epoch rows by exact name and by match_key; a name in both files resolves to its ``notable`` row."""
-    if epoch.empty:
-        return {}, {}
-    ordered = epoch.assign(_notable=epoch["epoch_dataset"].eq("notable")).sort_values(
-        ["_notable", "publication_date", "model"],
-        ascending=[False, False, True],
-        kind="stable",
-        na_position="last",
-    )
-    by_name: dict[str, pd.Series] = {}
-    by_key: dict[str, pd.Series] = {}
-    for _, row in ordered.iterrows():
-        by_name.setdefault(row["model"], row)
-        by_key.setdefault(match_key(row["model"]), row)
-    return by_name, by_key
+def single_org_key(organization: object) -> str | None:
+    """The org_key of a field naming one organization; "Google DeepMind,Google" (several) has no single key."""
+    return org_key(organization) if isinstance(organization, str) and "," not in organization else None

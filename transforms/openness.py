@@ -29,11 +29,13 @@ OPEN_TIERS = (
 CLOSED_TIERS = ("api_access", "hosted_no_api", "unreleased")
 UNKNOWN = "unknown"
 TIERS = (*OPEN_TIERS, *CLOSED_TIERS, UNKNOWN)
-OPENNESS_VALUES = ("open", "closed")
 
 # Bump the leading number when the precedence or the tier definitions change; the suffix follows the
 # curated data files, so an edited licence mapping or override yields a new version too.
 RULE_GENERATION = 2  # 2: evidence pooled per canonical model; Hub weights without a known licence are open
+
+# The columns a tagged row gains (openness_evidence, where a table has it, lists every claim).
+TAG_COLUMNS = ["openness_tier", "openness", "openness_source", "openness_rule_version"]
 
 # Names of the evidence that decided a tier (``openness_source``).
 BY_OVERRIDE = "curated_override"

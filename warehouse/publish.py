@@ -5,7 +5,7 @@ Order of a publish, and why a crash at any step leaves readers on the previous s
 2. Validation runs on the staged files. A blocking failure moves the whole staging folder to
    ``quarantine/<date>/<run_id>/`` with its report; nothing else changes.
 3. ``commit`` moves each partition's single Parquet file over the published one (atomic per file) and
-   writes the manifest; ``refresh_latest`` then rebuilds the DuckDB catalog aside and swaps it in, and last
+   writes the manifest; ``publish_latest`` then rebuilds the DuckDB catalog aside and swaps it in, and last
    moves the ``latest`` pointer. The catalog lists only files named by manifests, and the pointer moves
    last, so until the final renames readers see the old state; re-running the date completes the publish.
 """
@@ -24,11 +24,11 @@ from typing import Any
 import pyarrow as pa
 
 from extractors.raw_store import sha256_hex
+from opengap.contracts import TableSpec
 from opengap.errors import PublishError
 from warehouse.catalog import build_catalog
 from warehouse.layout import Layout
 from warehouse.parquet import parquet_bytes, read_parquet_bytes
-from warehouse.schemas import TABLES
 
 
 def read_latest(layout: Layout) -> dict[str, Any] | None:
@@ -79,11 +79,13 @@ def date_lock(layout: Layout, snapshot_date: str) -> Any:
     )
 
 
-def stage_tables(layout: Layout, run_id: str, snapshot_date: str, tables: dict[str, pa.Table]) -> dict[str, dict]:
+def stage_tables(
+    layout: Layout, run_id: str, snapshot_date: str, tables: dict[str, pa.Table], specs: dict[str, TableSpec]
+) -> dict[str, dict]:
     """Write each table to staging; return what the manifest needs to know about each file."""
     staged = {}
     for name in sorted(tables):
-        spec = TABLES[name]
+        spec = specs[name]
         relative = layout.partition(name, snapshot_date)
         content = parquet_bytes(tables[name], spec.key)
         layout.storage.write_bytes(f"{layout.staging(run_id)}/{relative}", content)
@@ -128,9 +130,9 @@ def quarantine(layout: Layout, manifest: dict[str, Any]) -> PublishResult:
     return PublishResult(date, run_id, False, False, None, storage.uri(target))
 
 
-def commit(layout: Layout, manifest: dict[str, Any], *, refresh: bool = True) -> PublishResult:
+def commit(layout: Layout, manifest: dict[str, Any], *, update_latest: bool = True) -> PublishResult:
     """Move a validated, staged snapshot into the warehouse and write its manifest; then, unless the caller
-    refreshes later itself (a distributed backfill does it once, in the flow), rebuild the catalog and move
+    updates them later itself (a distributed backfill does it in the flow), rebuild the catalog and move
     ``latest`` (see module doc)."""
     date, run_id = manifest["snapshot_date"], manifest["run_id"]
     storage, staging = layout.storage, layout.staging(run_id)
@@ -142,7 +144,7 @@ def commit(layout: Layout, manifest: dict[str, Any], *, refresh: bool = True) ->
         manifest["validation"]["docs_index"] = storage.relative(f"{layout.docs(date)}/index.html")
     storage.write_json(layout.manifest(date), manifest)
     storage.remove(staging)
-    moved = refresh_latest(layout) == date if refresh else False
+    moved = publish_latest(layout) == date if update_latest else False
     return PublishResult(date, run_id, True, moved, storage.uri(layout.manifest(date)), None)
 
 
@@ -151,7 +153,7 @@ def published_manifests(layout: Layout) -> list[dict[str, Any]]:
     return [layout.storage.read_json(f"{layout.manifests_dir}/{n}") for n in names]
 
 
-def refresh_latest(layout: Layout) -> str | None:
+def publish_latest(layout: Layout) -> str | None:
     """Rebuild the catalog from every manifest, then point ``latest`` at the newest snapshot. Returns the
     date ``latest`` moved to, or None when it did not move."""
     with publish_lock(layout):

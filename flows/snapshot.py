@@ -17,42 +17,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from expectations.validate import validate_tables
-from extractors import SOURCES
+from extractors import registry
 from extractors.raw_store import RawStore, utc_now_iso
 from opengap.config import code_version
 from opengap.errors import RawStoreError
-from transforms import openness
-from transforms.build import build_snapshot, concat, prepare
-from transforms.leaderboards import LeaderboardHistory
+from transforms import as_of, openness
+from transforms.as_of import Indexed
+from transforms.build import build_snapshot, concat_parsed
+from transforms.tables import SCHEMA_VERSION, table_specs
 from warehouse.layout import Layout
 from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
-from warehouse.schemas import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
-
-AS_OF = {
-    "leaderboard_scores": "per board and category, the newest LMArena leaderboard published on or before the "
-    "snapshot date (leaderboard_publish_date <= snapshot_date)",
-    "models": "every model named by a source table of the same snapshot (each as of its own rule); LMArena "
-    "licence/organization: newest non-empty value published on or before the snapshot date",
-    "open_closed_gap": "computed from leaderboard_scores and aa_models of the same snapshot",
-    "model_identities": "the names of this snapshot's models in each source and their canonical key",
-    "epoch_models": "the Epoch registry file as retrieved if retrieved on or before the snapshot date "
-    "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
-    "(as_of_method=reconstructed)",
-    "aa_models": "the Artificial Analysis API as retrieved on or before the snapshot date (it serves only its current "
-    "state, so backfills of earlier dates leave it out)",
-    "openrouter_models": "the OpenRouter catalogue as retrieved on or before the snapshot date (current state only; "
-    "left out of backfills of earlier dates)",
-    "open_llm_leaderboard": "the retired leaderboard's contents submitted on or before the snapshot date",
-    "openness_evidence": "the evidence behind this snapshot's openness tags",
-    "openness_conflicts": "disagreements among this snapshot's evidence",
-    "unmatched_names": "names in this snapshot's source tables linked to no registry entry, Hub repo or other "
-    "source's name",
-}
 
 
 @dataclass(frozen=True)
@@ -89,20 +66,19 @@ class SnapshotOutcome:
 
 
 @lru_cache(maxsize=8)
-def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> pd.DataFrame | LeaderboardHistory:
-    module = SOURCES[source]
-    keep = getattr(module, "is_leaderboard_file", lambda meta: True)
-    raws = [r for r in RawStore(root).read_all(source, raw_date) if keep(r.meta)]
+def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> Indexed:
+    declared = registry.get(source)
+    raws = [r for r in RawStore(root).read_all(source, raw_date) if declared.data_file(r.meta)]
     if not raws:
         raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
-    return prepare(source, concat([module.parse(r.content, r.meta) for r in raws]).to_pandas())
+    return as_of.index(declared, concat_parsed([declared.parse(r.content, r.meta) for r in raws]).to_pandas())
 
 
 def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(f["sha256"] for f in files))
 
 
-def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> pd.DataFrame | LeaderboardHistory:
+def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> Indexed:
     """Parsed rows of one source's raw folder, cached per process by the files' checksums (``files``: the
     folder's metadata when the caller has already read it)."""
     return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))
@@ -138,10 +114,10 @@ def make_snapshot(
     *,
     force: bool = False,
     docs: bool = True,
-    refresh: bool = True,
+    update_latest: bool = True,
 ) -> SnapshotOutcome:
     """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
-    ``refresh=False`` leaves the catalog and ``latest`` to the caller (see ``refresh_latest``)."""
+    ``update_latest=False`` leaves the catalog and ``latest`` to the caller (see ``publish_latest``)."""
     layout = Layout(data_dir)
     files = {i.source: i.files() for i in inputs}  # read each metadata file once per snapshot
     fingerprint = inputs_fingerprint(files)
@@ -158,7 +134,8 @@ def make_snapshot(
             {i.source: load_parsed(i, files[i.source]) for i in inputs}, day, {i.source: i.raw_date for i in inputs}
         )
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
-        staged = stage_tables(layout, run_id, snapshot_date, tables)
+        specs = table_specs()
+        staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
         with tempfile.TemporaryDirectory(prefix="opengap-docs-") as local_docs:
             # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
             report = validate_tables(read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None)
@@ -174,14 +151,15 @@ def make_snapshot(
             "openness_rule_version": openness.rule_version(),
             "inputs_fingerprint": fingerprint,
             "tables": staged,
-            "as_of": {name: AS_OF[name] for name in staged},
+            "as_of": {name: specs[name].as_of for name in staged},
             "leaderboard_publish_dates": _publish_dates(tables),
             "identity": _identity_counts(tables),
             "sources": {
                 i.source: {
-                    "homepage": SOURCES[i.source].HOMEPAGE,
-                    "license": SOURCES[i.source].LICENSE,
-                    **({"attribution": a} if (a := getattr(SOURCES[i.source], "ATTRIBUTION", None)) else {}),
+                    "title": registry.get(i.source).title,
+                    "homepage": registry.get(i.source).homepage,
+                    "license": registry.get(i.source).license,
+                    **({"attribution": a} if (a := registry.get(i.source).attribution) else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
                     "files": files[i.source],
@@ -196,7 +174,7 @@ def make_snapshot(
             return SnapshotOutcome(
                 snapshot_date, "quarantined", run_id, report.summary(), False, result.quarantine_path, rows
             )
-        result = commit(layout, manifest, refresh=refresh)
+        result = commit(layout, manifest, update_latest=update_latest)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
 
 

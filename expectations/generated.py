@@ -1,0 +1,77 @@
+"""Expectations that follow from a table's contract, generated instead of copied into every suite file.
+
+From the ``TableSpec``: the key is unique, every non-nullable column is not null, each declared value set
+holds. From the openness taxonomy (``transforms/openness.py``, ``transforms/evidence.py``): tiers, the binary
+tag and the evidence that decided it use the one vocabulary, wherever those columns appear. The hand-written
+``suites/<table>.json`` keeps only what the contract cannot say (row-count floors, ranges, coverage).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from opengap.contracts import TableSpec
+from transforms import evidence, openness
+
+CRITICAL = "critical"
+
+
+def _expect(kind: str, why: str, **kwargs: Any) -> dict[str, Any]:
+    return {"type": f"expect_{kind}", "kwargs": kwargs, "severity": CRITICAL, "meta": {"why": why}}
+
+
+def _in_set(column: str, values: tuple[str, ...] | list[str], why: str, **kwargs: Any) -> dict[str, Any]:
+    return _expect("column_values_to_be_in_set", why, column=column, value_set=list(values), **kwargs)
+
+
+def _when(condition: str) -> dict[str, str]:
+    return {"row_condition": condition, "condition_parser": "pandas"}
+
+
+def _openness(columns: list[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for column in ("openness_tier", "tier", "decided_tier"):
+        if column in columns:
+            found.append(_in_set(column, openness.TIERS, "one taxonomy for the whole project"))
+    if "openness" in columns:
+        found.append(_in_set("openness", ("open", "closed"), "binary tag; null only for unknown tier"))
+    if {"openness", "openness_tier"} <= set(columns):
+        found += [
+            _in_set(
+                "openness_tier", openness.OPEN_TIERS, "the binary tag must follow the tier", **_when('openness=="open"')
+            ),
+            _in_set(
+                "openness_tier",
+                openness.CLOSED_TIERS,
+                "the binary tag must follow the tier",
+                **_when('openness=="closed"'),
+            ),
+        ]
+    if "openness_source" in columns:
+        kinds = "|".join(map(re.escape, [*evidence.PRECEDENCE, openness.BY_NOTHING]))
+        found.append(
+            _expect(
+                "column_values_to_match_regex",
+                "every tier names the evidence that decided it (precedence in transforms/evidence.py)",
+                column="openness_source",
+                regex=rf"^(?:{kinds})(?:\+(?:{kinds}))?$",
+            )
+        )
+    if "evidence_source" in columns:
+        found.append(_in_set("evidence_source", evidence.PRECEDENCE, "the evidence kinds of the precedence"))
+    return found
+
+
+def expectations(spec: TableSpec) -> list[dict[str, Any]]:
+    """The contract's own expectations for ``spec``, in GX 1.x suite JSON form."""
+    found = []
+    if len(spec.key) == 1:
+        found.append(_expect("column_values_to_be_unique", "table key", column=spec.key[0]))
+    else:
+        found.append(_expect("compound_columns_to_be_unique", "table key", column_list=list(spec.key)))
+    found += [
+        _expect("column_values_to_not_be_null", "required field", column=f.name) for f in spec.schema if not f.nullable
+    ]
+    found += [_in_set(column, values, "declared values") for column, values in spec.values.items()]
+    return found + _openness(spec.schema.names)

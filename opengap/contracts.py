@@ -1,0 +1,55 @@
+"""Table contracts: the declared schema, key, description and as-of rule of every published table.
+
+They sit in the core package because every layer reads them: a source declares its table here-shaped, the
+transforms fill it, the expectation suites are generated from it and the warehouse writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+PROVENANCE_FIELDS = [
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("source_url", pa.string(), nullable=False),
+    pa.field("retrieved_at", pa.timestamp("s", tz="UTC"), nullable=False),
+    pa.field("raw_sha256", pa.string(), nullable=False),
+]
+PROVENANCE = tuple(f.name for f in PROVENANCE_FIELDS)  # every published row carries these columns
+
+# The keys a model-bearing row gains when it is linked to the model identity (transforms/identity.py).
+IDENTITY_FIELDS = [
+    pa.field("model_key", pa.string(), nullable=False),  # the source's own name, canonically spelt
+    pa.field("canonical_key", pa.string(), nullable=False),  # the same model in every source: join to models
+]
+OPENNESS_FIELDS = [
+    pa.field("openness_tier", pa.string(), nullable=False),
+    pa.field("openness", pa.string()),  # open | closed | null (tier unknown)
+    pa.field("openness_source", pa.string(), nullable=False),  # which evidence decided the tier
+    pa.field("openness_rule_version", pa.string(), nullable=False),
+]
+EVIDENCE_FIELD = pa.field("openness_evidence", pa.string(), nullable=False)  # every claim, on one line
+
+
+def row_fields(schema: pa.Schema) -> list[pa.Field]:
+    """A parser's columns without the provenance ones (which a published table puts last)."""
+    return [f for f in schema if f.name not in PROVENANCE]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...]
+    description: str
+    as_of: str  # what "as of the snapshot date" means for this table (stated in every manifest)
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # columns that take only these values
+
+    def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
+        """Cast a DataFrame to the declared schema (column order included); a mismatch fails here."""
+        missing = [n for n in self.schema.names if n not in frame.columns]
+        if missing:
+            raise ValueError(f"table {self.name} is missing column(s) {', '.join(missing)}")
+        return pa.Table.from_pandas(frame[self.schema.names], schema=self.schema, preserve_index=False)

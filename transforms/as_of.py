@@ -1,0 +1,94 @@
+"""Each source cut to what was knowable on the snapshot date, by the as-of kind it declares (opengap/source.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from opengap.errors import OpengapError
+from opengap.source import CURRENT_STATE, PUBLISHED, RECONSTRUCTED, SUBMITTED, Source
+
+AS_RETRIEVED = "as_retrieved"  # as_of_method of a registry file retrieved on or before the snapshot date
+
+
+class LeaderboardHistory:
+    """Every published board of a source, indexed once so that cutting it to any date is cheap.
+
+    A backfill cuts the same ~1.2M-row LMArena ``full`` split to hundreds of dates; the groups of rows per
+    published board and the per-model metadata timeline are computed here once, not once per date.
+    """
+
+    def __init__(self, rows: pd.DataFrame, source: Source) -> None:
+        assert source.table is not None and source.models is not None and source.models.leaderboard is not None
+        declared, board = source.as_of, source.models.leaderboard
+        self.name, self.date = str(source.models.name), str(declared.date_column)
+        self.group = list(declared.group)
+        # The latest and full splits repeat the same published rows; a date folder may hold both.
+        self.rows = rows.drop_duplicates(list(source.table.key)).reset_index(drop=True)
+        self._groups = self.rows.groupby([*self.group, self.date], sort=False).indices
+        self._published = pd.DataFrame(list(self._groups), columns=[*self.group, self.date])
+        # Licence and organization per model and date (identical across categories): a small timeline.
+        self._metadata = (
+            self.rows[[self.name, self.date, board.licence, board.organization]]
+            .drop_duplicates()
+            .sort_values(self.date, kind="stable")
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def publish_dates(self) -> list[dt.date]:
+        return sorted(set(self._published[self.date]))
+
+    def as_of(self, snapshot_date: dt.date) -> pd.DataFrame:
+        """Per board, the newest one published on or before ``snapshot_date``."""
+        known = self._published[self._published[self.date] <= snapshot_date]
+        if known.empty:
+            return self.rows.iloc[0:0]
+        newest = known.loc[known.groupby(self.group)[self.date].idxmax()]
+        positions = np.sort(np.concatenate([self._groups[tuple(key)] for key in newest.itertuples(index=False)]))
+        return self.rows.take(positions).reset_index(drop=True)
+
+    def latest_non_empty(self, column: str, snapshot_date: dt.date) -> pd.Series:
+        """Per model, the newest non-empty ``column`` published on or before the date: LMArena blanks licences
+        for a while (FORMATS.md §9), so the last known value stands until a new one is published."""
+        known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
+        return known.groupby(self.name)[column].last()
+
+
+Indexed = pd.DataFrame | LeaderboardHistory
+
+
+def index(source: Source, rows: pd.DataFrame) -> Indexed:
+    """A source's parsed rows, indexed once for repeated snapshots (a board history by published board)."""
+    return LeaderboardHistory(rows, source) if source.as_of.kind == PUBLISHED else rows
+
+
+def cut(source: Source, rows: Indexed, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame | None:
+    """What ``source`` may contribute to the snapshot of ``snapshot_date`` when its raw files were retrieved on
+    ``raw_date`` (None: unknown, taken as retrieved in time). None leaves the source out of the snapshot."""
+    kind, column = source.as_of.kind, source.as_of.date_column
+    retrieved_in_time = raw_date is None or raw_date <= snapshot_date.isoformat()
+    if kind == PUBLISHED:
+        history = rows if isinstance(rows, LeaderboardHistory) else LeaderboardHistory(rows, source)
+        on_date = history.as_of(snapshot_date)
+        if on_date.empty:
+            raise OpengapError(
+                f"no {source.title} leaderboard was published on or before {snapshot_date} in the stored raw "
+                "files; choose a later --date, or backfill from the full split"
+            )
+        return on_date
+    assert isinstance(rows, pd.DataFrame)
+    if kind == RECONSTRUCTED:  # a later file keeps only entries dated by the snapshot date, and says so per row
+        if retrieved_in_time:
+            return rows.assign(as_of_method=AS_RETRIEVED)
+        dated = rows[column].notna() & (rows[column] <= snapshot_date)
+        return rows[dated].assign(as_of_method=RECONSTRUCTED)
+    if kind == CURRENT_STATE:  # a backfill of an earlier date leaves it out rather than guess
+        return rows if retrieved_in_time else None
+    if kind == SUBMITTED:  # nothing before its first submission
+        submitted = rows[rows[column].isna() | (rows[column] <= snapshot_date)]
+        return submitted if len(submitted) else None
+    raise AssertionError(kind)

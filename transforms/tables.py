@@ -1,0 +1,150 @@
+"""The contracts of every published table: each source's own (declared in its module) and the derived ones
+built here. Bump SCHEMA_VERSION on any incompatible change."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from extractors import registry
+from opengap.contracts import PROVENANCE_FIELDS, TableSpec
+from transforms import dimension
+
+SCHEMA_VERSION = 2  # 2: models is one row per canonical model across sources; evidence pooled per model
+
+
+def _side(side: str) -> list[pa.Field]:
+    return [
+        pa.field(f"best_{side}_model", pa.string()),
+        pa.field(f"best_{side}_model_key", pa.string()),
+        pa.field(f"best_{side}_rank", pa.int64()),
+        pa.field(f"best_{side}_rating", pa.float64()),
+        pa.field(f"best_{side}_rating_lower", pa.float64()),
+        pa.field(f"best_{side}_rating_upper", pa.float64()),
+    ]
+
+
+OPEN_CLOSED_GAP = TableSpec(
+    "open_closed_gap",
+    pa.schema(
+        [
+            pa.field("board", pa.string(), nullable=False),
+            pa.field("category", pa.string(), nullable=False),
+            pa.field("leaderboard_publish_date", pa.date32(), nullable=False),
+            pa.field("publish_age_days", pa.int64(), nullable=False),
+            pa.field("n_models", pa.int64(), nullable=False),
+            *_side("open"),
+            *_side("closed"),
+            pa.field("score_gap", pa.float64()),  # best closed rating minus best open rating
+            pa.field("gap_within_ci", pa.bool_()),
+            pa.field("open_share_top10", pa.float64()),
+            pa.field("open_share_top20", pa.float64()),
+            pa.field("unknown_share_top20", pa.float64()),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("board", "category", "leaderboard_publish_date"),
+    "Per leaderboard (headline category): best open vs best closed model, the gap, open share of the top 10/20.",
+    as_of="computed from the leaderboards and ranked catalogues of the same snapshot",
+)
+
+OPENNESS_EVIDENCE = TableSpec(
+    "openness_evidence",
+    pa.schema(
+        [
+            pa.field("canonical_key", pa.string(), nullable=False),  # the model the claim is about
+            pa.field("subject_source", pa.string(), nullable=False),  # the source whose row made the claim
+            pa.field("model_key", pa.string(), nullable=False),  # that row's own key
+            pa.field("evidence_source", pa.string(), nullable=False),  # curated_override, epoch_accessibility, …
+            pa.field("claim", pa.string(), nullable=False),
+            pa.field("raw_value", pa.string(), nullable=False),
+            pa.field("tier", pa.string()),
+            pa.field("openness", pa.string()),
+            pa.field("decisive", pa.bool_(), nullable=False),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("canonical_key", "evidence_source", "claim", "raw_value"),
+    "Every claim any source makes about a model's openness, with the raw value; `decisive` marks what decided.",
+    as_of="the evidence behind this snapshot's openness tags",
+)
+
+OPENNESS_CONFLICTS = TableSpec(
+    "openness_conflicts",
+    pa.schema(
+        [
+            pa.field("canonical_key", pa.string(), nullable=False),
+            pa.field("open_evidence", pa.string(), nullable=False),
+            pa.field("closed_evidence", pa.string(), nullable=False),
+            pa.field("decided_tier", pa.string(), nullable=False),
+            pa.field("decided_by", pa.string(), nullable=False),
+            *PROVENANCE_FIELDS,  # of the row that brought the model's first claim
+        ]
+    ),
+    ("canonical_key",),
+    "Models whose sources disagree on open vs closed, and what the precedence decided.",
+    as_of="disagreements among this snapshot's evidence",
+)
+
+UNMATCHED_NAMES = TableSpec(
+    "unmatched_names",
+    pa.schema(
+        [  # `source` (the source the name comes from) is the provenance column
+            pa.field("name", pa.string(), nullable=False),
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("canonical_key", pa.string(), nullable=False),
+            pa.field("openness_tier", pa.string(), nullable=False),
+            pa.field("best_rank", pa.int64()),
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("source", "name"),
+    "Names linked to no registry entry, no Hugging Face repo and no other source's name: kept and listed.",
+    as_of="names in this snapshot's source tables linked to no registry entry, Hub repo or other source's name",
+)
+
+MODEL_IDENTITIES = TableSpec(
+    "model_identities",
+    pa.schema(
+        [  # `source` (where the name comes from) is the provenance column
+            pa.field("canonical_key", pa.string(), nullable=False),
+            pa.field("source_name", pa.string(), nullable=False),
+            pa.field("model_key", pa.string(), nullable=False),
+            pa.field("link", pa.string(), nullable=False),  # alias | <registry> | hub | name: what made the key
+            *PROVENANCE_FIELDS,
+        ]
+    ),
+    ("source", "source_name"),
+    "Every source's name for a model and its canonical key: join any two sources on canonical_key.",
+    as_of="the names of this snapshot's models in each source and their canonical key",
+    values={
+        "link": (
+            "alias",
+            *[s.name for s in registry.sources().values() if s.models and s.models.registry],
+            "hub",
+            "name",
+        )
+    },
+)
+
+AUDIT_TABLES = (OPENNESS_EVIDENCE, OPENNESS_CONFLICTS, UNMATCHED_NAMES, MODEL_IDENTITIES)
+
+
+def models_table() -> TableSpec:
+    sources = registry.sources()
+    titles = ", ".join(s.title for s in dimension.model_sources(sources))
+    return TableSpec(
+        "models",
+        dimension.schema(sources),
+        ("canonical_key",),
+        f"One row per model across every source ({titles}): identity, attributes, which sources name it, and "
+        "the openness decided from all evidence.",
+        as_of="every model named by a source table of the same snapshot (each as of its own rule); a "
+        "leaderboard's licence/organization: newest non-empty value published on or before the snapshot date",
+    )
+
+
+def table_specs() -> dict[str, TableSpec]:
+    """Every table a snapshot can publish, by name: each source's, then the derived ones."""
+    own = [s.table for s in registry.sources().values() if s.table is not None]
+    specs = [*own, models_table(), OPEN_CLOSED_GAP, *AUDIT_TABLES]
+    return {spec.name: spec for spec in specs}
