@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint clean
 
 $(BIN)/opengap: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(BIN)/opengap
 test: $(BIN)/opengap
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+test-fast: $(BIN)/opengap  # the inner loop: everything but the tests that run a Prefect flow
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not flow"
 
 lint: $(BIN)/opengap
 	$(BIN)/ruff check .

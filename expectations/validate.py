@@ -23,7 +23,6 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-import opengap  # noqa: F401  (sets GX_ANALYTICS_ENABLED before great_expectations is imported)
 from expectations import generated
 from opengap.errors import OpengapError
 from transforms.tables import table_specs

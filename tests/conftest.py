@@ -22,6 +22,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that run a Prefect flow are marked ``flow``: `make test-fast` leaves them out."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.flow)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A temporary Prefect API (≈13 s to start), shared by every test that runs a flow."""

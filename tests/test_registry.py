@@ -172,4 +172,5 @@ def test_a_new_source_is_one_module_one_suite_one_fixture(tmp_path, monkeypatch)
     assert manifest["as_of"] == {"toy_scores": "the toy file as retrieved"}
     assert manifest["sources"]["toy_board"]["title"] == "Toy Board"
     checks = manifest["validation"]["tables"]["toy_scores"]
-    assert checks == {"evaluated": 4, "failed": 0}  # key unique, two not-nulls (generated), the floor (written)
+    # generated: key unique, not-null model and the four provenance columns; written: the row-count floor
+    assert checks == {"evaluated": 7, "failed": 0}

@@ -15,7 +15,7 @@ from warehouse.catalog import connect
 from warehouse.layout import Layout
 from warehouse.publish import load_manifest, read_latest
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+needs_prefect = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def _copy_archive_to(url: str) -> str:
     return f"{url}/archive"
 
 
+@needs_prefect
 def test_nightly_and_backfill_publish_into_an_fsspec_url(remote):
     archive = _copy_archive_to(remote)
     data = f"{remote}/data"
