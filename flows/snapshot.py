@@ -156,10 +156,10 @@ def make_snapshot(
             "identity": _identity_counts(tables),
             "sources": {
                 i.source: {
-                    "title": registry.get(i.source).title,
-                    "homepage": registry.get(i.source).homepage,
-                    "license": registry.get(i.source).license,
-                    **({"attribution": a} if (a := registry.get(i.source).attribution) else {}),
+                    "title": (declared := registry.get(i.source)).title,
+                    "homepage": declared.homepage,
+                    "license": declared.license,
+                    **({"attribution": declared.attribution} if declared.attribution else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
                     "files": files[i.source],

@@ -118,8 +118,8 @@ def link_leaderboard(
 
 def tag_board_rows(source: Source, on_date: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     """A leaderboard's rows with their model's keys, organization key, licence id and openness."""
-    name = str(source.models.name) if source.models else "model_name"
-    date = str(source.as_of.date_column)
+    assert source.models is not None
+    name, date = str(source.models.name), str(source.as_of.date_column)
     tagged = on_date.merge(models[[name, *_TAGS]], on=name, how="left", validate="many_to_one")
     return tagged.sort_values([*source.as_of.group, date, "rank", name], kind="stable").reset_index(drop=True)
 
