@@ -32,9 +32,11 @@ def nightly(
     raw_archive: str | None = None,
     refresh: bool = False,
     data_dir: str | None = None,
+    docs: bool = True,
 ) -> SnapshotOutcome:
     """Build, validate and publish the snapshot for ``snapshot_date`` (default: today UTC, or offline the
-    archive's newest date). Raises ValidationFailed when a blocking expectation fails (after quarantining)."""
+    archive's newest date), with its Data Docs unless ``docs`` is False. Raises ValidationFailed when a
+    blocking expectation fails (after quarantining)."""
     settings = load_settings(data_dir)
     chosen = registry.check(sources)
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
@@ -50,7 +52,7 @@ def nightly(
     for parsing in [parse_source.submit(raw) for raw in inputs]:
         parsing.result()
     outcome = snapshot_for_date(
-        inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=True
+        inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=docs
     )
     if outcome.status == "quarantined":
         raise ValidationFailed(

@@ -147,6 +147,7 @@ def run(
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
     ] = False,
+    docs: Annotated[bool, typer.Option(help="Build the snapshot's Data Docs (HTML validation report).")] = True,
     data_dir: Annotated[
         str | None, typer.Option(help="Data directory or URL (default $OPENGAP_DATA_DIR or ./data).")
     ] = None,
@@ -169,6 +170,7 @@ def run(
                 raw_archive=raw_archive if offline else None,
                 refresh=refresh,
                 data_dir=settings.data_dir,
+                docs=docs,
             )
         print_summary(settings.data_dir, result.snapshot_date)
     except (OpengapError, ValueError) as exc:

@@ -73,7 +73,7 @@ def test_status_without_snapshot_says_what_to_do(tmp_path):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_run_offline_then_status_and_validate(tmp_path):
-    result = runner.invoke(app, ["run", "--offline", "--data-dir", str(tmp_path)])
+    result = runner.invoke(app, ["run", "--offline", "--no-docs", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Snapshot 2026-10-02" in result.output and "validation passed" in result.output
     assert "deepseek-v4.1-flash-max (#37)" in result.output and "+71.0" in result.output

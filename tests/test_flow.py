@@ -94,9 +94,9 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
 
 
 def test_rerun_same_date_same_raw_gives_identical_files(tmp_path):
-    first = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"])
+    first = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"], docs=False)
     digest = {n: t["sha256"] for n, t in load_manifest(Layout(tmp_path))["tables"].items()}
-    second = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"])
+    second = nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), sources=["lmarena"], docs=False)
     assert first.run_id != second.run_id
     assert {n: t["sha256"] for n, t in load_manifest(Layout(tmp_path))["tables"].items()} == digest
 
@@ -112,7 +112,7 @@ def test_blocking_expectation_quarantines_in_the_flow(tmp_path, monkeypatch):
     monkeypatch.setattr(validate, "SUITES_DIR", suites)
     data = tmp_path / "data"
     with pytest.raises(ValidationFailed, match="quarantined"):
-        nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(data), sources=["lmarena"])
+        nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(data), sources=["lmarena"], docs=False)
     layout = Layout(data)
     assert read_latest(layout) is None
     quarantined = list((data / "quarantine" / "2026-10-02").iterdir())

@@ -158,7 +158,7 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     from warehouse.publish import load_manifest
 
     _serve_sources(server, monkeypatch)
-    result = nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
+    result = nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES, docs=False)
     manifest = load_manifest(Layout(tmp_path))
     assert result.published and manifest["mode"] == "nightly"
     assert manifest["tables"]["leaderboard_scores"]["rows"] == 54  # 22 overall + 5 other-category rows per board
@@ -173,7 +173,7 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     )
     # Re-running the date reuses the stored raw: no request, identical tables.
     requests_before = dict(server.seen)
-    nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
+    nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES, docs=False)
     assert dict(server.seen) == requests_before
     again = load_manifest(Layout(tmp_path))
     assert {n: t["sha256"] for n, t in again["tables"].items()} == {
@@ -187,16 +187,16 @@ def test_broken_download_fails_clearly_and_keeps_raw_and_previous_snapshot(serve
     from warehouse.layout import Layout
     from warehouse.publish import read_latest
 
-    nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path))
+    nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), docs=False)
     good = (ARCHIVE / "raw" / "epoch" / "2025-05-20" / "notable_ai_models.csv").read_bytes()
     renamed = good.replace(b"Model accessibility", b"Accessibility", 1)
     _serve_sources(server, monkeypatch, epoch_notable=renamed)
     with pytest.raises(ParseError, match="lacks required column\\(s\\) Model accessibility"):
-        nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES)
+        nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES, docs=False)
     raw = tmp_path / "raw" / "epoch" / "2025-05-20"
     kept = tmp_path / "raw" / "epoch" / TODAY / "notable_ai_models.csv"
     assert kept.read_bytes() == renamed and not raw.exists()
     assert read_latest(Layout(tmp_path))["snapshot_date"] == "2026-10-02"
     # A past date cannot be fetched live (the sources only serve today's state)…
     with pytest.raises(RawStoreError, match="live sources only serve today's state"):
-        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path), sources=LIVE_SOURCES)
+        nightly(snapshot_date="2026-10-05", data_dir=str(tmp_path), sources=LIVE_SOURCES, docs=False)

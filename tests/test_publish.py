@@ -127,7 +127,7 @@ CRASH_POINTS = {
     # partitions moved, manifest not written
     "manifest": lambda mp: mp.setattr(Storage, "write_json", _crash_on(Storage.write_json, "2026-10-02.json")),
     # manifest written, catalog not rebuilt
-    "refresh": lambda mp: mp.setattr(publish_mod, "build_catalog", _crash),
+    "catalog": lambda mp: mp.setattr(publish_mod, "build_catalog", _crash),
     # the new catalog half-written, not swapped in
     "catalog_build": lambda mp: mp.setattr(catalog_mod, "_sql_list", _crash),
 }
@@ -136,18 +136,19 @@ CRASH_POINTS = {
 @pytest.mark.parametrize("step", sorted(CRASH_POINTS))
 def test_crash_between_staging_and_pointer_swap_keeps_previous_snapshot(tmp_path, tables_for, monkeypatch, step):
     layout = Layout(tmp_path)
-    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    passed = ValidationReport(success=True)  # validation is not under test here; publishing is
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"), report=passed)
     before_latest = Path(layout.latest_path).read_bytes()
     before_catalog = _catalog_dates(layout)
 
     CRASH_POINTS[step](monkeypatch)
     with pytest.raises(RuntimeError, match="injected"):
-        _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="crashing")
+        _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="crashing", report=passed)
     assert Path(layout.latest_path).read_bytes() == before_latest
     assert _catalog_dates(layout) == before_catalog
     monkeypatch.undo()
     # The re-run completes the publish.
-    _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="rerun")
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="rerun", report=passed)
     assert read_latest(layout)["snapshot_date"] == "2026-10-02"
     assert _catalog_dates(layout) == ["2025-01-06", "2026-10-02", "latest=2026-10-02"]
 
