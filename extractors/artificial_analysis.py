@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import provenance_arrays, to_float
+from extractors.base import Columns, provenance_arrays, to_float, with_drift
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
@@ -242,9 +242,25 @@ def _row(rec: object, index: int, version: str | None, meta: RawMeta) -> dict[st
     }
 
 
+# The keys of a model object (any model of the page). Speed moved from the row's top level into
+# `performance` (both shapes are read); `licensing` is absent from the captured free-tier body (FORMATS.md).
+MODEL_KEYS = Columns(
+    required=("id", "name"),
+    optional=("slug", "release_date", "model_creator", "evaluations", "pricing"),
+    known=(
+        "performance",
+        "median_output_tokens_per_second",
+        "median_time_to_first_token_seconds",
+        "licensing",
+        "artificial_analysis_intelligence_index_cost",
+    ),
+)
+
+
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per model on this page, sorted by ``aa_id``. Missing or null metrics become nulls."""
     doc = _load(raw, meta)
+    drift = MODEL_KEYS.check({k for rec in doc["data"] if isinstance(rec, dict) for k in rec}, meta)
     version = _text(doc.get("intelligence_index_version"))
     rows = [_row(rec, i, version, meta) for i, rec in enumerate(doc["data"])]
     seen: set[str] = set()
@@ -256,7 +272,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     table = pa.Table.from_pylist(rows, schema=_ROW_SCHEMA)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 TABLE = TableSpec(

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import requests
 
-from extractors.base import blank_to_none, provenance_arrays, require_columns, to_float
+from extractors.base import Columns, blank_to_none, provenance_arrays, to_float, with_drift
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
@@ -32,6 +32,61 @@ BASE_URL = "https://epoch.ai/data/"
 NAME_COLUMNS = ("Model", "System")
 REQUIRED = ("Organization", "Publication date", "Model accessibility")
 COUNTRY_COLUMNS = ("Country (from Organization)", "Country (of organization)")
+COLUMNS = Columns(
+    required=REQUIRED,
+    optional=("Domain", "Parameters", "Training compute (FLOP)", "Link"),
+    # The name and country columns were renamed over time (either spelling will do); `Frontier model` is
+    # absent from all_ai_models and large_scale_ai_models; the rest is served and not read. Union of the
+    # captured 2024-07 to 2025-05 files.
+    known=(
+        *NAME_COLUMNS,
+        *COUNTRY_COLUMNS,
+        "Frontier model",
+        "Abstract",
+        "Accessibility notes",
+        "Approach",
+        "Archived links",
+        "Authors",
+        "Base model",
+        "Batch size",
+        "Batch size notes",
+        "Benchmark data",
+        "Citations",
+        "Compute cost notes",
+        "Confidence",
+        "Dataset size notes",
+        "Epochs",
+        "Finetune compute (FLOP)",
+        "Finetune compute notes",
+        "Foundation model",
+        "Hardware quantity",
+        "Hardware utilization",
+        "Inference code accessibility",
+        "Last modified",
+        "Notability criteria",
+        "Notability criteria notes",
+        "Organization categorization",
+        "Organization categorization (from Organization)",
+        "Parameters notes",
+        "Reference",
+        "Task",
+        "Training cloud compute vendor",
+        "Training code accessibility",
+        "Training compute cost (2023 USD)",
+        "Training compute estimation method",
+        "Training compute lower bound",
+        "Training compute notes",
+        "Training compute upper bound",
+        "Training data center",
+        "Training dataset",
+        "Training dataset notes",
+        "Training dataset size (datapoints)",
+        "Training hardware",
+        "Training power draw (W)",
+        "Training time (hours)",
+        "Training time notes",
+    ),
+)
 KEY = ("epoch_dataset", "model")
 
 SCHEMA = pa.schema(
@@ -103,8 +158,8 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     columns = csv_table.column_names
     name_col = _first_present(columns, NAME_COLUMNS)
     if name_col is None:
-        require_columns(columns, ("Model",), meta)
-    require_columns(columns, REQUIRED, meta)
+        Columns(("Model",)).check(columns, meta)
+    drift = COLUMNS.check(columns, meta)
     country_col = _first_present(columns, COUNTRY_COLUMNS)
     records = csv_table.to_pylist()
     dataset = dataset_of(meta)
@@ -155,7 +210,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         raise ParseError(f"epoch file {meta.file}: 'Publication date' is not YYYY-MM-DD: {exc}") from exc
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 TABLE = TableSpec(

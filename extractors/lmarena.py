@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import requests
 from huggingface_hub import hf_hub_url
 
-from extractors.base import hub_endpoint, provenance_arrays, require_columns
+from extractors.base import Columns, hub_endpoint, provenance_arrays, with_drift
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
@@ -60,6 +60,7 @@ CONFIGS = tuple(
 )
 REQUIRED = ("model_name", "organization", "license", "rating", "rank", "category", "leaderboard_publish_date")
 OPTIONAL_FLOATS = ("rating_lower", "rating_upper", "variance", "vote_count")
+COLUMNS = Columns(REQUIRED, OPTIONAL_FLOATS)
 KEY = ("board", "category", "leaderboard_publish_date", "model_name")
 
 SCHEMA = pa.schema(
@@ -187,9 +188,10 @@ def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
 
 
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
-    """Rows of one board file, typed to SCHEMA. Unknown columns are ignored; duplicates keep the best rank."""
+    """Rows of one board file, typed to SCHEMA. New columns are drift (recorded, not read); duplicates keep the
+    best rank."""
     df = _read_rows(raw, meta)
-    require_columns(df.columns, REQUIRED, meta)
+    drift = COLUMNS.check(df.columns, meta)
     for col in OPTIONAL_FLOATS:
         if col not in df.columns:
             df[col] = None
@@ -222,7 +224,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     table = pa.Table.from_pandas(out, preserve_index=False)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 TABLE = TableSpec(

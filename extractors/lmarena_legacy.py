@@ -14,7 +14,7 @@ from datetime import date
 
 import pyarrow as pa
 
-from extractors.base import blank_to_none, provenance_arrays, require_columns, to_float
+from extractors.base import Columns, blank_to_none, provenance_arrays, to_float, with_drift
 from extractors.raw_store import RawMeta
 from opengap.contracts import PROVENANCE_FIELDS
 from opengap.errors import ParseError
@@ -23,6 +23,21 @@ from opengap.source import Source
 NAME = "lmarena_legacy"
 SPACE = "lmarena-ai/chatbot-arena-leaderboard"
 REQUIRED = ("Model", "License")
+# Every column the Space's tables carried from 2023-06 to 2025-05; each came and went at some date, so none is
+# expected (its absence is no news), and only a column outside this list is drift.
+COLUMNS = Columns(
+    REQUIRED,
+    known=(
+        "key",
+        "Organization",
+        "Knowledge cutoff date",
+        "MT-bench (score)",
+        "MT-bench (win rate %)",
+        "Arena Elo rating",
+        "MMLU",
+        "Link",
+    ),
+)
 KEY = ("table_date", "model")
 
 SCHEMA = pa.schema(
@@ -63,7 +78,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     except UnicodeDecodeError as exc:
         raise ParseError(f"{meta.file} is not UTF-8 text: {exc}") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    require_columns(reader.fieldnames or [], REQUIRED, meta)
+    drift = COLUMNS.check(reader.fieldnames or [], meta)
     day = table_date(meta)
     rows = []
     for line_no, rec in enumerate(reader, start=2):
@@ -94,7 +109,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     table = pa.Table.from_pylist(rows)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 SOURCE = Source(

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from extractors.base import hub_endpoint, provenance_arrays, require_columns
+from extractors.base import Columns, hub_endpoint, provenance_arrays, with_drift
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
@@ -81,6 +81,45 @@ COLUMNS = {
 }
 REQUIRED = ("eval_name", "fullname", "Average ⬆️", "Hub License")
 FBOULNOIS_REQUIRED = ("model_name", "model_precision", "model_average_score", "metadata_hub_license")
+# Each format's contract: the columns above are read; `known` are served (in the 2025-02 and 2025-03
+# captures) and not read, so only a column outside both is drift.
+DATASET_COLUMNS = Columns(
+    REQUIRED,
+    optional=tuple(ds for ds, _ in COLUMNS.values() if ds and ds not in REQUIRED),
+    known=(
+        "T",
+        "Weight type",
+        "Model",
+        "Model sha",
+        "Available on the hub",
+        "Chat Template",
+        "CO₂ cost (kg)",
+        "IFEval Raw",
+        "BBH Raw",
+        "MATH Lvl 5 Raw",
+        "GPQA Raw",
+        "MUSR Raw",
+        "MMLU-PRO Raw",
+        "Generation",
+    ),
+)
+FBOULNOIS_COLUMNS = Columns(
+    FBOULNOIS_REQUIRED,
+    optional=tuple(fb for _, fb in COLUMNS.values() if fb and fb not in FBOULNOIS_REQUIRED),
+    known=(
+        "id",
+        "model_weight_type",
+        "model_sha",
+        "model_has_chat_template",
+        "metadata_generation",
+        "metadata_co2_cost",
+        *(
+            f"evaluations_{e}_{part}"
+            for e in ("ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro")
+            for part in ("name", "value")
+        ),
+    ),
+)
 # fboulnois strips spaces and the emoji from `Type` ("chatmodels"); map back to the dataset's wording.
 FBOULNOIS_TYPES = {
     "pretrained": "pretrained",
@@ -289,10 +328,10 @@ def _is_fboulnois(columns: list[str]) -> bool:
 
 
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
-    """One row per evaluation, sorted by ``eval_name``. Unknown columns are ignored."""
+    """One row per evaluation, sorted by ``eval_name``. New columns are drift (recorded, not read)."""
     columns, records = _read_records(raw, meta)
     fboulnois = _is_fboulnois(columns)
-    require_columns(columns, FBOULNOIS_REQUIRED if fboulnois else REQUIRED, meta)
+    drift = (FBOULNOIS_COLUMNS if fboulnois else DATASET_COLUMNS).check(columns, meta)
     source_col = {out: (fb if fboulnois else ds) for out, (ds, fb) in COLUMNS.items()}
     rows: dict[str, dict[str, Any]] = {}
     for n, rec in enumerate(records, start=1):
@@ -319,7 +358,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=_ROW_SCHEMA)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 TABLE = TableSpec(

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import provenance_arrays
+from extractors.base import Columns, provenance_arrays, with_drift
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
@@ -149,9 +149,29 @@ def _int(value: Any, column: str, model_id: str, meta: RawMeta) -> int | None:
     return int(value)
 
 
+# The keys of a model object (any model of the page). `canonical_slug`, `knowledge_cutoff` and
+# `expiration_date` appeared during 2025-2026 (captures of 2025-05, 2026-02, 2026-05); the rest is not read.
+MODEL_KEYS = Columns(
+    required=("id",),
+    optional=("name", "pricing", "hugging_face_id", "created", "context_length", "architecture"),
+    known=(
+        "canonical_slug",
+        "knowledge_cutoff",
+        "expiration_date",
+        "description",
+        "default_parameters",
+        "links",
+        "per_request_limits",
+        "supported_parameters",
+        "top_provider",
+    ),
+)
+
+
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per model id, sorted by id. Routers with negative (sentinel) prices are left out."""
     models = _models(raw, meta)
+    drift = MODEL_KEYS.check({k for m in models if isinstance(m, dict) for k in m}, meta)
     rows: dict[str, dict[str, Any]] = {}
     routers: list[str] = []
     for i, model in enumerate(models):
@@ -205,7 +225,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=_ROW_SCHEMA)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
 
 
 def vendor(rows: Any) -> Any:

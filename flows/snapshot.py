@@ -19,6 +19,7 @@ from typing import Any
 
 from expectations.validate import validate_tables
 from extractors import registry
+from extractors.base import drift_of
 from extractors.raw_store import RawStore, utc_now_iso
 from opengap.config import code_version
 from opengap.errors import RawStoreError
@@ -66,12 +67,14 @@ class SnapshotOutcome:
 
 
 @lru_cache(maxsize=8)
-def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> Indexed:
+def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> tuple[Indexed, dict[str, Any]]:
     declared = registry.get(source)
     raws = [r for r in RawStore(root).read_all(source, raw_date) if declared.data_file(r.meta)]
     if not raws:
         raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
-    return as_of.index(declared, concat_parsed([declared.parse(r.content, r.meta) for r in raws]).to_pandas())
+    tables = [declared.parse(r.content, r.meta) for r in raws]
+    drift = {raw.meta.file: found for raw, table in zip(raws, tables, strict=True) if (found := drift_of(table))}
+    return as_of.index(declared, concat_parsed(tables).to_pandas()), drift
 
 
 def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -81,7 +84,13 @@ def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
 def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> Indexed:
     """Parsed rows of one source's raw folder, cached per process by the files' checksums (``files``: the
     folder's metadata when the caller has already read it)."""
-    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))
+    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))[0]
+
+
+def column_drift(raw: RawInput, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per raw file of the folder, the columns it added or lacks against its parser's contract (see
+    ``extractors.base.Columns``); files without drift are left out."""
+    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files))[1]
 
 
 def inputs_fingerprint(files: dict[str, list[dict[str, Any]]]) -> str:
@@ -162,7 +171,10 @@ def make_snapshot(
                     **({"attribution": declared.attribution} if declared.attribution else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
-                    "files": files[i.source],
+                    "files": [
+                        {**f, **({"drift": d} if (d := column_drift(i, files[i.source]).get(f["file"])) else {})}
+                        for f in files[i.source]
+                    ],
                 }
                 for i in inputs
             },

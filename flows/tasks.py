@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from extractors import registry
 from extractors.http import make_session
 from extractors.raw_store import RawStore
-from flows.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot
+from flows.snapshot import RawInput, SnapshotOutcome, column_drift, load_parsed, make_snapshot
 from opengap.config import Settings, today_utc
 from opengap.errors import FetchError, RawStoreError
 from opengap.storage import Storage
@@ -77,8 +77,12 @@ def land_raw(
 def parse_source(raw: RawInput) -> list[str]:
     """Parse one source's stored raw files (pure; the result is cached in the process that runs the snapshot
     tasks). Returns the leaderboard publication dates found, so the flow never has to parse them itself."""
-    parsed = load_parsed(raw)
-    get_run_logger().info("%s: parsed %d rows from %s", raw.source, len(parsed), raw.raw_date)
+    files = raw.files()
+    parsed = load_parsed(raw, files)
+    logger = get_run_logger()
+    logger.info("%s: parsed %d rows from %s", raw.source, len(parsed), raw.raw_date)
+    for file, drift in column_drift(raw, files).items():
+        logger.warning("%s file %s: column drift %s (recorded in the manifest)", raw.source, file, drift)
     return [d.isoformat() for d in parsed.publish_dates()] if isinstance(parsed, LeaderboardHistory) else []
 
 

@@ -327,6 +327,7 @@ def parse(
     import pyarrow.parquet as pq
 
     from extractors import registry
+    from extractors.base import drift_of
     from extractors.raw_store import RawMeta, sha256_hex
     from transforms.linking import tag_alone
 
@@ -345,7 +346,10 @@ def parse(
             size=len(raw),
             params={"config": board} if board else {},
         )
-        rows = tag_alone(declared, declared.parse(raw, meta).to_pandas())
+        parsed = declared.parse(raw, meta)
+        if drift := drift_of(parsed):
+            console.print(f"[yellow]column drift in {file.name}: {json.dumps(drift)}[/yellow]")
+        rows = tag_alone(declared, parsed.to_pandas())
         table = pa.Table.from_pandas(rows, preserve_index=False)
         if out is None:
             preview = Table(*[c for c in table.column_names if c not in {"source_url", "raw_sha256"}][:12])

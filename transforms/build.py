@@ -28,8 +28,9 @@ from transforms.tables import AUDIT_TABLES, OPEN_CLOSED_GAP, models_table
 
 
 def concat_parsed(tables: list[pa.Table]) -> pa.Table:
-    """One table from the tables parsed from a source's raw files of one date."""
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    """One table from the tables parsed from a source's raw files of one date (their per-file drift
+    metadata dropped: the caller reads it from each table first)."""
+    return pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
 
 
 def _frame(rows: pd.DataFrame | pa.Table | LeaderboardHistory) -> pd.DataFrame | LeaderboardHistory:
