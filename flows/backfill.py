@@ -25,7 +25,7 @@ from opengap.errors import OpengapError
 from opengap.source import PUBLISHED
 from opengap.storage import Storage
 from warehouse.layout import Layout
-from warehouse.publish import publish_latest
+from warehouse.publish import collect_garbage, publish_latest
 
 EVERY = ("day", "week", "month", "publish")  # publish: every date a leaderboard (LMArena) published a board
 _listeners: list[tuple[Callable[[list[str]], None], Callable[[SnapshotOutcome], None]]] = []
@@ -148,6 +148,7 @@ def backfill(
         for _, done in list(_listeners):
             done(outcome)
     publish_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
+    collect_garbage(layout)
     for bucket in (report.published, report.skipped):
         bucket.sort()
     return report

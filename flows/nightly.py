@@ -13,6 +13,8 @@ from flows.tasks import land_raw, parse_source, snapshot_for_date
 from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
 from opengap.errors import OpengapError, ValidationFailed
 from opengap.storage import Storage
+from warehouse.layout import Layout
+from warehouse.publish import collect_garbage
 
 
 def newest_archive_date(archive: str, sources: list[str]) -> str:
@@ -54,6 +56,7 @@ def nightly(
     outcome = snapshot_for_date(
         inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=docs
     )
+    collect_garbage(Layout(settings.data_dir))
     if outcome.status == "quarantined":
         raise ValidationFailed(
             f"snapshot {snapshot_date} failed validation ({outcome.detail}); quarantined in "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,11 @@ class Storage:
 
     def read_json(self, path: str) -> Any:
         return json.loads(self.read_bytes(path))
+
+    def modified(self, path: str) -> datetime:
+        """When ``path`` was last written (UTC)."""
+        when = self.fs.modified(path)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
 
     def names(self, folder: str) -> list[str]:
         """Names directly inside ``folder`` (empty when it does not exist)."""

@@ -104,7 +104,7 @@ def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_pat
     layout = Layout(tmp_path)
     assert list(_manifests(layout)) == WEEKS
     for table in ("leaderboard_scores", "models", "epoch_models", "open_closed_gap"):
-        parts = sorted(p.parent.name for p in (Path(layout.warehouse_dir) / table).glob("*/part-0.parquet"))
+        parts = sorted(p.parent.name for p in (Path(layout.warehouse_dir) / table).glob("*/part-*.parquet"))
         assert parts == [f"snapshot_date={d}" for d in WEEKS]
     con = duckdb.connect(str(layout.catalog_path), read_only=True)
     assert con.execute(

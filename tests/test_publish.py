@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import duckdb
 import pytest
 
 from expectations.validate import ValidationReport, validate_tables
+from extractors.raw_store import sha256_hex
 from opengap.errors import PublishError
 from opengap.storage import Storage
 from transforms.tables import table_specs
@@ -16,6 +18,8 @@ from warehouse import catalog as catalog_mod
 from warehouse import publish as publish_mod
 from warehouse.layout import Layout
 from warehouse.publish import (
+    GRACE_HOURS,
+    collect_garbage,
     commit,
     date_lock,
     load_manifest,
@@ -85,7 +89,7 @@ def test_layout_is_hive_partitioned_with_manifest_latest_and_catalog(tmp_path, t
     layout = Layout(tmp_path)
     result = _publish(layout, "2025-01-06", tables_for("2025-01-06"))
     assert result.published and result.latest_moved
-    part = tmp_path / "warehouse" / "open_closed_gap" / "snapshot_date=2025-01-06" / "part-0.parquet"
+    part = tmp_path / "warehouse" / "open_closed_gap" / "snapshot_date=2025-01-06" / "part-2025-01-06-test.parquet"
     assert part.is_file()
     assert read_latest(layout)["snapshot_date"] == "2025-01-06"
     assert not (tmp_path / "staging" / "2025-01-06-test").exists()
@@ -153,6 +157,52 @@ def test_crash_between_staging_and_pointer_swap_keeps_previous_snapshot(tmp_path
     assert _catalog_dates(layout) == ["2025-01-06", "2026-10-02", "latest=2026-10-02"]
 
 
+def _files_match_manifest(layout: Layout) -> bool:
+    manifest = load_manifest(layout)
+    return all(
+        sha256_hex((Path(layout.root) / info["path"]).read_bytes()) == info["sha256"]
+        for info in manifest["tables"].values()
+    )
+
+
+def test_republishing_a_date_never_touches_the_published_files(tmp_path, tables_for, monkeypatch):
+    layout = Layout(tmp_path)
+    passed = ValidationReport(success=True)
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"), run_id="run-1", report=passed)
+    changed = tables_for("2026-10-02")
+    changed["leaderboard_scores"] = changed["leaderboard_scores"].slice(0, 50)  # a different snapshot
+    moves, real_move = [], Storage.move
+
+    def move_then_crash(self, source, target):
+        real_move(self, source, target)
+        moves.append(target)
+        raise RuntimeError("injected crash after the first file moved")
+
+    monkeypatch.setattr(Storage, "move", move_then_crash)
+    with pytest.raises(RuntimeError, match="injected"):
+        _publish(layout, "2026-10-02", changed, run_id="run-2", report=passed)
+    monkeypatch.undo()
+    assert len(moves) == 1 and "part-run-2" in moves[0]
+    # The date still reads as run-1, whole: every file the manifest names has the bytes it recorded.
+    assert read_latest(layout)["run_id"] == load_manifest(layout)["run_id"] == "run-1"
+    assert _files_match_manifest(layout)
+
+    _publish(layout, "2026-10-02", changed, run_id="run-3", report=passed)
+    assert load_manifest(layout)["tables"]["leaderboard_scores"]["rows"] == 50 and _files_match_manifest(layout)
+    partition = Path(moves[0]).parent  # the crashed run's one moved file is here
+    assert sorted(p.name for p in partition.iterdir()) == [
+        "part-run-1.parquet",  # superseded, kept for readers of the previous catalog
+        "part-run-2.parquet",  # moved by the crashed run, named by no manifest
+        "part-run-3.parquet",
+    ]
+    assert collect_garbage(layout) == []  # within the grace period
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=GRACE_HOURS + 1)
+    deleted = collect_garbage(layout, now=later)
+    assert len(deleted) == 8 + 1 and not any("run-3" in d for d in deleted)
+    assert sorted(p.name for p in partition.iterdir()) == ["part-run-3.parquet"]
+    assert _files_match_manifest(layout)
+
+
 def test_blocking_failure_quarantines_and_latest_stays(tmp_path, tables_for):
     layout = Layout(tmp_path)
     _publish(layout, "2025-01-06", tables_for("2025-01-06"))
@@ -170,7 +220,7 @@ def test_blocking_failure_quarantines_and_latest_stays(tmp_path, tables_for):
     saved = json.loads((quarantined / "manifest.json").read_text())
     assert saved["validation"]["success"] is False
     assert read_latest(layout)["snapshot_date"] == "2025-01-06"
-    assert not (tmp_path / layout.partition("leaderboard_scores", "2026-10-02")).exists()
+    assert not (tmp_path / layout.partition_dir("leaderboard_scores", "2026-10-02")).exists()
 
 
 def test_second_publisher_is_refused_with_a_clear_message(tmp_path):

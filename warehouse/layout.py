@@ -8,8 +8,6 @@ from pathlib import Path
 
 from opengap.storage import Storage
 
-PART = "part-0.parquet"
-
 
 class Layout:
     def __init__(self, root: str | os.PathLike[str] | Storage) -> None:
@@ -35,9 +33,14 @@ class Layout:
     def latest_path(self) -> str:
         return self.path("latest.json")
 
-    def partition(self, table: str, snapshot_date: str) -> str:
-        """Relative path of one table's file for one snapshot date (Hive-style partition folder)."""
-        return f"warehouse/{table}/snapshot_date={snapshot_date}/{PART}"
+    def partition_dir(self, table: str, snapshot_date: str) -> str:
+        """Relative path of one table's folder for one snapshot date (Hive-style partition)."""
+        return f"warehouse/{table}/snapshot_date={snapshot_date}"
+
+    def partition(self, table: str, snapshot_date: str, run_id: str) -> str:
+        """Relative path of the file one run publishes for a table and date. Each run writes its own file, so a
+        published file is never overwritten: re-publishing a date switches the manifest, not the bytes."""
+        return f"{self.partition_dir(table, snapshot_date)}/part-{run_id}.parquet"
 
     def manifest(self, snapshot_date: str) -> str:
         return self.path(f"manifests/{snapshot_date}.json")

@@ -4,14 +4,19 @@ Order of a publish, and why a crash at any step leaves readers on the previous s
 1. ``stage_tables`` writes every table under ``staging/<run_id>/`` (nothing published yet).
 2. Validation runs on the staged files. A blocking failure moves the whole staging folder to
    ``quarantine/<date>/<run_id>/`` with its report; nothing else changes.
-3. ``commit`` moves each partition's single Parquet file over the published one (atomic per file) and
-   writes the manifest; ``publish_latest`` then rebuilds the DuckDB catalog aside and swaps it in, and last
-   moves the ``latest`` pointer. The catalog lists only files named by manifests, and the pointer moves
-   last, so until the final renames readers see the old state; re-running the date completes the publish.
+3. ``commit`` moves each table's file to a name of its own (``part-<run_id>.parquet``: a published file is
+   never overwritten) and then writes the date's manifest, the one rename that switches the date to the new
+   files; ``publish_latest`` then rebuilds the DuckDB catalog aside and swaps it in, and last moves the
+   ``latest`` pointer. The catalog lists only files named by manifests, and the pointer moves last, so until
+   the final renames readers see the old state, whole; re-running the date completes the publish.
+4. ``collect_garbage`` deletes the files no manifest names any more (a re-published date's previous files,
+   a crashed run's moved files) once they have been unnamed for ``GRACE_HOURS``, so a reader that opened
+   the previous catalog keeps its files meanwhile.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import time
@@ -86,7 +91,7 @@ def stage_tables(
     staged = {}
     for name in sorted(tables):
         spec = specs[name]
-        relative = layout.partition(name, snapshot_date)
+        relative = layout.partition(name, snapshot_date, run_id)
         content = parquet_bytes(tables[name], spec.key)
         layout.storage.write_bytes(f"{layout.staging(run_id)}/{relative}", content)
         staged[name] = {
@@ -178,6 +183,36 @@ def publish_latest(layout: Layout) -> str | None:
             },
         )
         return newest["snapshot_date"]
+
+
+GRACE_HOURS = 24.0
+
+
+def collect_garbage(layout: Layout, grace_hours: float = GRACE_HOURS, now: dt.datetime | None = None) -> list[str]:
+    """Delete warehouse files that no manifest names, once they have been unnamed for ``grace_hours``.
+
+    A file's "unnamed since" is the later of its own modification time (a run still between moving its files
+    and writing its manifest has fresh files) and the creation of its date's current manifest (which
+    superseded it). Returns the relative paths deleted."""
+    now = now or dt.datetime.now(dt.UTC)
+    storage = layout.storage
+    manifests = published_manifests(layout)
+    named = {info["path"] for m in manifests for info in m["tables"].values()}
+    superseded_at = {m["snapshot_date"]: dt.datetime.fromisoformat(m["created_at"]) for m in manifests}
+    deleted = []
+    for table in storage.names(layout.warehouse_dir):
+        for partition in storage.names(f"{layout.warehouse_dir}/{table}"):
+            for name in storage.names(f"{layout.warehouse_dir}/{table}/{partition}"):
+                relative = f"warehouse/{table}/{partition}/{name}"
+                if relative in named:
+                    continue
+                since = storage.modified(layout.path(relative))
+                if (manifest_time := superseded_at.get(partition.removeprefix("snapshot_date="))) is not None:
+                    since = max(since, manifest_time)
+                if now - since >= dt.timedelta(hours=grace_hours):
+                    storage.remove(layout.path(relative))
+                    deleted.append(relative)
+    return deleted
 
 
 def load_manifest(layout: Layout, snapshot_date: str | None = None) -> dict[str, Any]:
