@@ -8,7 +8,6 @@ re-run, so a killed backfill resumes where it stopped.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,16 +17,16 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import registry
+from flows.dates import date_range, publication_dates
 from flows.snapshot import SnapshotOutcome
 from flows.tasks import land_raw, parse_source, snapshot_for_date
-from opengap.config import DEFAULT_ARCHIVE, load_settings
+from opengap.config import DEFAULT_ARCHIVE, load_settings, snapshot_date
 from opengap.errors import OpengapError
 from opengap.source import PUBLISHED
 from opengap.storage import Storage
 from warehouse.layout import Layout
-from warehouse.publish import collect_garbage, publish_latest
+from warehouse.publish import collect_garbage, publish_latest, run_lock
 
-EVERY = ("day", "week", "month", "publish")  # publish: every date a leaderboard (LMArena) published a board
 _listeners: list[tuple[Callable[[list[str]], None], Callable[[SnapshotOutcome], None]]] = []
 
 
@@ -40,38 +39,6 @@ def on_progress(planned: Callable[[list[str]], None], done: Callable[[SnapshotOu
         yield
     finally:
         _listeners.remove((planned, done))
-
-
-def date_range(start: str, end: str, every: str = "day") -> list[str]:
-    """Dates from start to end inclusive, stepping by day, week (7 days) or calendar month (same day number,
-    clamped to the month's last day)."""
-    if every not in EVERY or every == "publish":
-        raise OpengapError(f"--every must be one of {', '.join(EVERY)}, not {every!r}")
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    if first > last:
-        raise OpengapError(f"--start {start} is after --end {end}")
-    dates, k = [], 0
-    while True:
-        if every == "month":
-            year, month = divmod(first.month - 1 + k, 12)
-            y, m = first.year + year, month + 1
-            next_month = dt.date(y + (m == 12), m % 12 + 1, 1)
-            day = min(first.day, (next_month - dt.timedelta(days=1)).day)
-            current = dt.date(y, m, day)
-        else:
-            current = first + dt.timedelta(days=k * (7 if every == "week" else 1))
-        if current > last:
-            return dates
-        dates.append(current.isoformat())
-        k += 1
-
-
-def publication_dates(start: str, end: str, published: list[str] | None = None) -> list[str]:
-    """The publication dates between start and end (checked as dates first; empty before parsing)."""
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    if first > last:
-        raise OpengapError(f"--start {start} is after --end {end}")
-    return sorted({d for d in published or [] if first.isoformat() <= d <= last.isoformat()})
 
 
 @dataclass
@@ -101,6 +68,7 @@ def backfill(
     """Publish one validated snapshot per date from ``start`` to ``end``. Dates that fail validation are
     quarantined and reported; the others still publish. ``docs`` builds Data Docs for each date."""
     settings = load_settings(data_dir)
+    start, end = snapshot_date(start, "start"), snapshot_date(end, "end")
     chosen = registry.check(sources)
     histories = [s for s in chosen if registry.get(s).as_of.kind == PUBLISHED]
     if every == "publish" and not histories:
@@ -109,46 +77,47 @@ def backfill(
             + ", ".join(s for s in registry.nightly() if registry.get(s).as_of.kind == PUBLISHED)
         )
     dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
-    archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
-    landing = [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]
-    inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
-    if not inputs:
-        raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
-    published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
-    if every == "publish":
-        dates = publication_dates(start, end, published)
-    for planned, _ in list(_listeners):
-        planned(dates)
-    # Workers (possibly on other machines) publish their dates' files and manifests; the catalog and the
-    # `latest` pointer are updated here, in one process, so concurrent workers never race on them.
     layout = Layout(settings.data_dir)
-    futures = [
-        snapshot_for_date.submit(
-            inputs, day, settings.data_dir, "backfill", force=force, docs=docs, update_latest=False
-        )
-        for day in dates
-    ]
-    report = BackfillReport()
-    by_future = dict(zip(futures, dates, strict=True))
-    for future in as_completed(futures):
-        day = by_future[future]
-        try:
-            outcome = future.result()
-        except Exception as exc:  # one bad date must not stop the others; it is reported at the end
-            report.failed[day] = f"{exc.__class__.__name__}: {exc}"
-            outcome = SnapshotOutcome(day, "failed", detail=report.failed[day])
-        else:
-            if outcome.status == "published":
-                report.published.append(day)
-                publish_latest(layout)
-            elif outcome.status == "skipped":
-                report.skipped.append(day)
+    with run_lock(layout):
+        archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
+        landing = [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]
+        inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
+        if not inputs:
+            raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
+        published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
+        if every == "publish":
+            dates = publication_dates(start, end, published)
+        for planned, _ in list(_listeners):
+            planned(dates)
+        # Workers (possibly on other machines) publish their dates' files and manifests; the catalog and the
+        # `latest` pointer are updated here, in one process, so concurrent workers never race on them.
+        futures = [
+            snapshot_for_date.submit(
+                inputs, day, settings.data_dir, "backfill", force=force, docs=docs, update_latest=False
+            )
+            for day in dates
+        ]
+        report = BackfillReport()
+        by_future = dict(zip(futures, dates, strict=True))
+        for future in as_completed(futures):
+            day = by_future[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # one bad date must not stop the others; it is reported at the end
+                report.failed[day] = f"{exc.__class__.__name__}: {exc}"
+                outcome = SnapshotOutcome(day, "failed", detail=report.failed[day])
             else:
-                report.quarantined[day] = outcome.quarantine_path or ""
-        for _, done in list(_listeners):
-            done(outcome)
-    publish_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
-    collect_garbage(layout)
-    for bucket in (report.published, report.skipped):
-        bucket.sort()
+                if outcome.status == "published":
+                    report.published.append(day)
+                    publish_latest(layout)
+                elif outcome.status == "skipped":
+                    report.skipped.append(day)
+                else:
+                    report.quarantined[day] = outcome.quarantine_path or ""
+            for _, done in list(_listeners):
+                done(outcome)
+        publish_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way
+        collect_garbage(layout)
+        for bucket in (report.published, report.skipped):
+            bucket.sort()
     return report

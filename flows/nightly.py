@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from prefect import flow
 
 from extractors import registry
@@ -11,10 +9,11 @@ from extractors.raw_store import RawStore
 from flows.snapshot import SnapshotOutcome
 from flows.tasks import land_raw, parse_source, snapshot_for_date
 from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
+from opengap.config import snapshot_date as check_date
 from opengap.errors import OpengapError, ValidationFailed
 from opengap.storage import Storage
 from warehouse.layout import Layout
-from warehouse.publish import collect_garbage
+from warehouse.publish import collect_garbage, run_lock
 
 
 def newest_archive_date(archive: str, sources: list[str]) -> str:
@@ -44,19 +43,20 @@ def nightly(
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
     if snapshot_date is None:
         snapshot_date = newest_archive_date(archive, chosen) if archive else today_utc()
-    dt.date.fromisoformat(snapshot_date)  # fail early on a malformed date
+    snapshot_date = check_date(snapshot_date, "snapshot_date")
 
-    # Sources are independent: land and parse them concurrently on the flow's task runner.
-    landing = [land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen]
-    inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
-    if not inputs:
-        raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
-    for parsing in [parse_source.submit(raw) for raw in inputs]:
-        parsing.result()
-    outcome = snapshot_for_date(
-        inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=docs
-    )
-    collect_garbage(Layout(settings.data_dir))
+    with run_lock(Layout(settings.data_dir)):
+        # Sources are independent: land and parse them concurrently on the flow's task runner.
+        landing = [land_raw.submit(s, snapshot_date, settings, archive, refresh) for s in chosen]
+        inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
+        if not inputs:
+            raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
+        for parsing in [parse_source.submit(raw) for raw in inputs]:
+            parsing.result()
+        outcome = snapshot_for_date(
+            inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=docs
+        )
+        collect_garbage(Layout(settings.data_dir))
     if outcome.status == "quarantined":
         raise ValidationFailed(
             f"snapshot {snapshot_date} failed validation ({outcome.detail}); quarantined in "

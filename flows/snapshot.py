@@ -21,6 +21,7 @@ from expectations.validate import validate_tables
 from extractors import registry
 from extractors.base import drift_of
 from extractors.raw_store import RawStore, utc_now_iso
+from flows.runtime import docs_folder_prefix
 from opengap.config import code_version
 from opengap.errors import RawStoreError
 from transforms import as_of, openness
@@ -145,7 +146,7 @@ def make_snapshot(
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         specs = table_specs()
         staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
-        with tempfile.TemporaryDirectory(prefix="opengap-docs-") as local_docs:
+        with tempfile.TemporaryDirectory(prefix=docs_folder_prefix()) as local_docs:
             # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
             report = validate_tables(read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None)
             if docs:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from opengap.config import DEFAULT_ARCHIVE, load_settings, today_utc
+from opengap.config import DEFAULT_ARCHIVE, load_settings, snapshot_date, today_utc
 from opengap.errors import OpengapError
 
 if TYPE_CHECKING:  # imported lazily at run time: Prefect and GX take seconds to import
@@ -30,6 +30,7 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 DEBUG = {"on": False}
+RUN_LOG: dict[str, Path | None] = {"path": None}  # this command's Prefect log file, named in error lines
 SOURCES_HELP = "Comma-separated sources (default: all; `opengap sources` lists them)."
 
 
@@ -39,25 +40,69 @@ def main(debug: Annotated[bool, typer.Option(help="Show full tracebacks on error
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _sources(option: str) -> list[str]:
+def _sources(option: str | None) -> list[str]:
     """``--sources`` checked against the registry before any flow starts (command-line spellings accepted)."""
     from extractors import registry
 
-    return registry.check([s.strip().replace("-", "_") for s in option.split(",") if s.strip()])
+    names = [s.strip().replace("-", "_") for s in (option or "").split(",") if s.strip()]
+    if option is not None and not names:
+        raise OpengapError(
+            f"--sources {option!r} names no source; leave the option out to run all, or name some of: "
+            + ", ".join(s.cli_name for s in registry.sources().values())
+        )
+    return registry.check(names or None)
 
 
 def fail(exc: BaseException) -> None:
     """One clear line and a non-zero exit; the traceback only with --debug."""
     if DEBUG["on"]:
         raise exc
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    from flows.runtime import explain
+
+    if isinstance(exc, OpengapError):
+        message = str(exc)
+    else:
+        message = explain(exc) or f"unexpected {type(exc).__name__}: {exc}; re-run with --debug for the traceback"
+    if RUN_LOG["path"]:
+        message += f" (Prefect's log: {RUN_LOG['path']})"
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
-def _quiet_prefect() -> None:
-    # The flow's own log lines are the progress report; Prefect's server chatter is not.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if not DEBUG["on"] else "INFO")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+def _check_data_dir(data_dir: str) -> None:
+    """A local data directory must be a folder this user can write (checked before a flow starts)."""
+    from opengap.storage import Storage
+
+    storage = Storage(data_dir)
+    if not storage.is_local:
+        return  # credentials and buckets are checked by the first write; fsspec's error names the URL
+    root = Path(storage.root)
+    if root.exists() and not root.is_dir():
+        raise OpengapError(f"--data-dir {root} is a file, not a folder; choose a folder (it is created if missing)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".opengap-write-check-"):
+            pass
+    except OSError as exc:
+        raise OpengapError(
+            f"cannot write into --data-dir {root} ({exc.strerror or exc}); choose a writable folder or fix its "
+            "permissions"
+        ) from None
+
+
+def _prepare_run(data_dir: str, command: str) -> None:
+    """Everything checked and set up before Prefect starts: the data directory, Prefect's settings, leftovers
+    of killed runs, and (unless --debug) Prefect's own log lines routed to a file whose path errors name."""
+    from flows import runtime
+    from warehouse.layout import Layout
+
+    _check_data_dir(data_dir)
+    runtime.prefect_environment()
+    runtime.clean_leftovers()
+    if not DEBUG["on"]:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        RUN_LOG["path"] = Layout(data_dir).local_dir / "logs" / f"{command}-{stamp}-{os.getpid()}.log"
+        runtime.route_logs_to_file(RUN_LOG["path"])
 
 
 def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
@@ -142,7 +187,7 @@ def run(
     raw_archive: Annotated[str, typer.Option(help="Archive (folder or URL) to replay with --offline.")] = str(
         DEFAULT_ARCHIVE
     ),
-    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
+    sources: Annotated[str | None, typer.Option(help=SOURCES_HELP)] = None,
     refresh: Annotated[bool, typer.Option(help="Download again even if raw files exist for the date.")] = False,
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
@@ -153,27 +198,31 @@ def run(
     ] = None,
 ) -> None:
     """Run the nightly flow for one snapshot date: fetch (or replay), validate, publish."""
-    _quiet_prefect()
     settings = load_settings(data_dir)
     try:
         chosen = _sources(sources)
+        date = snapshot_date(date) if date is not None else None
+        _prepare_run(settings.data_dir, "run")
         from flows.nightly import newest_archive_date, nightly
+        from warehouse.layout import Layout
+        from warehouse.publish import run_lock
 
-        if catch_up:
-            target = date or (newest_archive_date(raw_archive, chosen) if offline else today_utc())
-            _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
-        with console.status(f"running the nightly flow into {settings.data_dir} …"):
-            result = nightly(
-                snapshot_date=date,
-                sources=chosen,
-                offline=offline,
-                raw_archive=raw_archive if offline else None,
-                refresh=refresh,
-                data_dir=settings.data_dir,
-                docs=docs,
-            )
+        with run_lock(Layout(settings.data_dir)):
+            if catch_up:
+                target = date or (newest_archive_date(raw_archive, chosen) if offline else today_utc())
+                _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
+            with console.status(f"running the nightly flow into {settings.data_dir} …"):
+                result = nightly(
+                    snapshot_date=date,
+                    sources=chosen,
+                    offline=offline,
+                    raw_archive=raw_archive if offline else None,
+                    refresh=refresh,
+                    data_dir=settings.data_dir,
+                    docs=docs,
+                )
         print_summary(settings.data_dir, result.snapshot_date)
-    except (OpengapError, ValueError) as exc:
+    except Exception as exc:  # one line (fail); the traceback is in the log file, or on screen with --debug
         fail(exc)
 
 
@@ -229,6 +278,8 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
 
     from flows.backfill import backfill, on_progress
     from flows.runners import make_task_runner
+    from warehouse.layout import Layout
+    from warehouse.publish import run_lock
 
     runner = make_task_runner(options.pop("task_runner"), options.pop("workers"), options.pop("dask_address"))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -241,7 +292,7 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
         def advance(outcome: SnapshotOutcome) -> None:
             progress.update(bar, advance=1, description=f"{outcome.snapshot_date} {outcome.status}")
 
-        with on_progress(planned, advance):
+        with run_lock(Layout(options["data_dir"])), on_progress(planned, advance):
             return backfill.with_options(task_runner=runner)(start=start, end=end, **options)
 
 
@@ -249,7 +300,7 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
 def backfill(
     start: Annotated[str, typer.Option(help="First snapshot date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Last snapshot date, YYYY-MM-DD.")],
-    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
+    sources: Annotated[str | None, typer.Option(help=SOURCES_HELP)] = None,
     every: Annotated[str, typer.Option(help="day | week | month | publish (each LMArena publication)")] = "day",
     workers: Annotated[int, typer.Option(help="Dates built at once (threads or Dask processes).")] = 2,
     force: Annotated[bool, typer.Option(help="Rebuild dates already published.")] = False,
@@ -263,13 +314,21 @@ def backfill(
     data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Publish one validated snapshot per date in a range (resumable: finished dates are skipped)."""
-    _quiet_prefect()
     settings = load_settings(data_dir)
     try:
+        chosen = _sources(sources)
+        start, end = snapshot_date(start, "--start"), snapshot_date(end, "--end")
+        if start > end:
+            raise OpengapError(f"--start {start} is after --end {end}")
+        from flows.dates import EVERY
+
+        if every not in EVERY:
+            raise OpengapError(f"--every must be one of {', '.join(EVERY)}, not {every!r}")
+        _prepare_run(settings.data_dir, "backfill")
         report = _run_backfill(
             start,
             end,
-            sources=_sources(sources),
+            sources=chosen,
             every=every,
             workers=workers,
             force=force,
@@ -280,7 +339,7 @@ def backfill(
             docs=docs,
             data_dir=settings.data_dir,
         )
-    except (OpengapError, ValueError) as exc:
+    except Exception as exc:  # one line (fail); the traceback is in the log file, or on screen with --debug
         fail(exc)
     _print_backfill(report)
     if not report.ok:
@@ -291,15 +350,19 @@ def backfill(
 def serve(
     cron: Annotated[str, typer.Option(help="When to run, as a cron expression.")] = "0 6 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cron expression.")] = "UTC",
-    sources: Annotated[str, typer.Option(help=SOURCES_HELP)] = "",
+    sources: Annotated[str | None, typer.Option(help=SOURCES_HELP)] = None,
     data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
 ) -> None:
     """Run the nightly flow on a schedule until stopped (a long-running Prefect `serve`)."""
     settings = load_settings(data_dir)
     try:
+        params = {"sources": _sources(sources), "data_dir": settings.data_dir}
+        _check_data_dir(settings.data_dir)
+        from flows.runtime import prefect_environment
+
+        prefect_environment()  # a long-running server keeps Prefect's log on the console
         from flows.schedule import serve_nightly
 
-        params = {"sources": _sources(sources), "data_dir": settings.data_dir}
         console.print(
             f"serving the nightly flow at [bold]{cron}[/] ({timezone}) into {settings.data_dir}; Ctrl-C stops"
         )

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from opengap import __version__
+from opengap.errors import OpengapError
 from opengap.storage import Storage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,23 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
 def today_utc() -> str:
     """The default snapshot date: today in UTC (sources publish on UTC days)."""
     return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def snapshot_date(value: str, option: str = "--date") -> str:
+    """``value`` checked as a snapshot date: YYYY-MM-DD and not after today (UTC), since a snapshot holds only
+    what was knowable on its date. Raises OpengapError naming ``option``."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise OpengapError(f"{option} {value!r} is not a date: use YYYY-MM-DD ({exc})") from None
+    if len(value) != 10:
+        raise OpengapError(f"{option} {value!r} is not a date: use YYYY-MM-DD")
+    if day.isoformat() > today_utc():
+        raise OpengapError(
+            f"{option} {value} is after today ({today_utc()} UTC): a snapshot can only hold what is knowable on "
+            "its date"
+        )
+    return day.isoformat()
 
 
 @cache

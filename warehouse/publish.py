@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from extractors.raw_store import sha256_hex
+from opengap.config import today_utc
 from opengap.contracts import TableSpec
 from opengap.errors import PublishError
 from warehouse.catalog import build_catalog
@@ -47,7 +49,7 @@ def _flock(path: Path, *, wait_s: float, busy: str) -> Iterator[None]:
     """An exclusive lock on ``path`` (the OS drops it if the process dies); PublishError(busy) after wait_s."""
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
-    with open(path, "w") as fh:
+    with open(path, "a+") as fh:  # not "w": truncating before the lock is ours would erase the holder's pid
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,6 +59,8 @@ def _flock(path: Path, *, wait_s: float, busy: str) -> Iterator[None]:
                     raise PublishError(busy) from exc
                 time.sleep(0.05)
         try:
+            fh.seek(0)
+            fh.truncate()
             fh.write(f"{os.getpid()}\n")
             fh.flush()
             yield
@@ -72,6 +76,33 @@ def publish_lock(layout: Layout, wait_s: float = 120) -> Any:
         busy=f"another opengap process has been publishing into {layout.root} for {wait_s:.0f} s; "
         "wait for it to finish and re-run",
     )
+
+
+_runs_held: dict[Path, int] = {}  # run locks this process holds, and how many times it entered each
+_runs_guard = threading.Lock()
+
+
+@contextmanager
+def run_lock(layout: Layout) -> Iterator[None]:
+    """Held for a whole run (nightly, backfill, catch-up) so a second run on the same data directory fails at
+    once, in one line, instead of after minutes of duplicated work. Re-entrant within one process (the CLI
+    takes it before starting Prefect, the flow takes it again)."""
+    path = layout.local_dir / ".run.lock"
+    with _runs_guard:
+        first = not _runs_held.get(path)
+        _runs_held[path] = _runs_held.get(path, 0) + 1
+    try:
+        if first:
+            holder = path.read_text().strip() if path.is_file() else ""
+            busy = (
+                f"another opengap run (pid {holder or '?'}) is working in {layout.root}; wait for it to finish, "
+                "or use another --data-dir"
+            )
+        with _flock(path, wait_s=0, busy=busy) if first else nullcontext():
+            yield
+    finally:
+        with _runs_guard:
+            _runs_held[path] -= 1
 
 
 def date_lock(layout: Layout, snapshot_date: str) -> Any:
@@ -163,9 +194,12 @@ def publish_latest(layout: Layout) -> str | None:
     date ``latest`` moved to, or None when it did not move."""
     with publish_lock(layout):
         manifests = published_manifests(layout)
-        if not manifests:
+        # A manifest dated after today (published by an older version that let a future --date through) is
+        # never `latest`: latest is the newest snapshot on or before today.
+        current_or_past = [m for m in manifests if m["snapshot_date"] <= today_utc()]
+        if not current_or_past:
             return None
-        newest = max(manifests, key=lambda m: m["snapshot_date"])
+        newest = max(current_or_past, key=lambda m: m["snapshot_date"])
         build_catalog(layout, manifests, newest["snapshot_date"])
         current = read_latest(layout)
         if (

@@ -1,0 +1,123 @@
+"""What a process does before it runs a flow: Prefect's settings, Prefect's logs to a file, leftovers of killed
+runs cleaned up, and one-line explanations for the ways Prefect itself fails.
+
+Imported by the CLI before any flow module, because Prefect reads its settings when it is first used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+# Prefect's default is 20 s, which a loaded 2-core machine misses (seen three times); starting the temporary
+# server takes ≈13 s here when idle.
+STARTUP_TIMEOUT_S = 120
+SERVER_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
+DOCS_PREFIX = "opengap-docs-"  # + "<pid>-": temporary Data Docs folders, named after the process that owns them
+_EPHEMERAL_APP = b"prefect.server.api.server:create_app"
+_EPHEMERAL_MARK = b"PREFECT__SERVER_EPHEMERAL=1"
+# Loggers Prefect gives console handlers (its logging.yml); the run's own loggers propagate to the root.
+_CONSOLE_LOGGERS = ("", "uvicorn", "fastapi", "prefect._internal")
+_HANDLER_NAME = "opengap-run-log"
+
+
+def prefect_environment(debug: bool = False) -> None:
+    """Settings for Prefect, unless the operator set them (e.g. PREFECT_API_URL for a persistent server)."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(STARTUP_TIMEOUT_S))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+
+
+def route_logs_to_file(path: Path) -> None:
+    """Send Prefect's console output (run logs, server chatter, tracebacks of failed runs) to ``path``."""
+    import prefect.logging.configuration  # noqa: F401  (configures Prefect's handlers, which are replaced here)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.set_name(_HANDLER_NAME)
+    for name in _CONSOLE_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            # Prefect's console handlers, and this function's handler of an earlier command in this process.
+            if old.get_name() == _HANDLER_NAME or type(old).__module__.startswith("prefect."):
+                logger.removeHandler(old)
+                if old.get_name() == _HANDLER_NAME:
+                    old.close()
+        logger.addHandler(handler)
+
+
+def explain(exc: BaseException) -> str | None:
+    """A one-line message with advice for failures of Prefect's machinery (None: not one of those)."""
+    if isinstance(exc, RuntimeError) and SERVER_TIMEOUT in str(exc):
+        return (
+            f"Prefect's temporary API server did not start within "
+            f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS', STARTUP_TIMEOUT_S)} s (a loaded "
+            "machine?); raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run `prefect server start` once "
+            "and set PREFECT_API_URL=http://127.0.0.1:4200/api so runs use that persistent server"
+        )
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned_servers(proc: Path = Path("/proc")) -> list[int]:
+    """Temporary Prefect API servers whose parent run was killed: this user's uvicorn processes serving
+    Prefect's app, marked ephemeral, and adopted by init (parent pid 1). Linux only (empty elsewhere)."""
+    found = []
+    for entry in proc.glob("[0-9]*"):
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            cmdline = (entry / "cmdline").read_bytes()
+            if _EPHEMERAL_APP not in cmdline or _EPHEMERAL_MARK not in (entry / "environ").read_bytes():
+                continue
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile, or is not ours to read
+        if ppid == 1:
+            found.append(int(entry.name))
+    return found
+
+
+def stale_docs_folders(tmp: Path | None = None) -> list[Path]:
+    """Temporary Data Docs folders whose process is gone (a killed run cannot delete its own)."""
+    stale = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{DOCS_PREFIX}*"):
+        pid = folder.name.removeprefix(DOCS_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and (not pid.isdigit() or not _alive(int(pid))):
+            stale.append(folder)
+    return stale
+
+
+def clean_leftovers() -> dict[str, int]:
+    """Stop orphaned temporary Prefect servers and delete stale temporary Data Docs folders."""
+    servers = orphaned_servers()
+    for pid in servers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    folders = stale_docs_folders()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    if servers:
+        time.sleep(0.2)  # let them release their ports before this run starts its own
+    return {"servers": len(servers), "docs_folders": len(folders)}
+
+
+def docs_folder_prefix() -> str:
+    """The prefix of this process's temporary Data Docs folders (see ``stale_docs_folders``)."""
+    return f"{DOCS_PREFIX}{os.getpid()}-"
