@@ -22,6 +22,10 @@ test-fast: $(BIN)/opengap  # the inner loop: everything but the tests that run a
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not flow"
 
+.PHONY: fuzz
+fuzz: $(BIN)/opengap  # the parser fuzz with thousands of mutations per parser (a few hundred in `make test`)
+	OPENGAP_FUZZ_N=3000 $(BIN)/python -m pytest tests/test_fuzz.py -q
+
 lint: $(BIN)/opengap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

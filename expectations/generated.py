@@ -8,6 +8,7 @@ tag and the evidence that decided it use the one vocabulary, wherever those colu
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -75,3 +76,17 @@ def expectations(spec: TableSpec) -> list[dict[str, Any]]:
     ]
     found += [_in_set(column, values, "declared values") for column, values in spec.values.items()]
     return found + _openness(spec.schema.names)
+
+
+def row_count_change(spec: TableSpec, previous_rows: int, previous_date: str) -> dict[str, Any] | None:
+    """A floor on ``spec``'s rows from the previous published snapshot's count (None: the table opts out)."""
+    if spec.max_row_drop is None:
+        return None
+    floor = math.ceil(previous_rows * (1 - spec.max_row_drop))
+    return _expect(
+        "table_row_count_to_be_between",
+        f"rows may fall at most {spec.max_row_drop:.0%} from the {previous_rows} of the snapshot of {previous_date} "
+        f"(a short download?); `--allow-row-drop {spec.name}` accepts a known upstream change",
+        min_value=floor,
+        max_value=None,
+    )

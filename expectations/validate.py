@@ -100,12 +100,12 @@ class _Checkpoints:
     """A GX context with one checkpoint per table. Building it costs more than validating a snapshot, so
     runs without Data Docs (backfills) reuse one per thread; GX objects are not shared between threads."""
 
-    def __init__(self, names: tuple[str, ...], docs_dir: Path | None) -> None:
+    def __init__(self, suites: dict[str, dict[str, Any]], docs_dir: Path | None) -> None:
         self.ctx = _context(docs_dir)
         source = self.ctx.data_sources.add_pandas("snapshot")
         self.checkpoints: dict[str, tuple[Any, int]] = {}
-        for name in names:
-            suite = self.ctx.suites.add(ExpectationSuite(**load_suite(name)))
+        for name, content in suites.items():
+            suite = self.ctx.suites.add(ExpectationSuite(**content))
             batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
             definition = self.ctx.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch, suite=suite)
@@ -125,23 +125,30 @@ class _Checkpoints:
 _reusable = threading.local()
 
 
-def _checkpoints(names: tuple[str, ...], docs_dir: Path | None) -> _Checkpoints:
+def _checkpoints(suites: dict[str, dict[str, Any]], docs_dir: Path | None) -> _Checkpoints:
     if docs_dir is not None:
-        return _Checkpoints(names, docs_dir)
-    # Key on the suites' content too, so an edited suite (or a test's copy) is never served stale.
-    key = (names, str(SUITES_DIR), tuple(json.dumps(load_suite(n), sort_keys=True) for n in names))
+        return _Checkpoints(suites, docs_dir)
+    # Keyed on the suites' content, so an edited suite (or a test's copy) is never served stale.
+    key = json.dumps(suites, sort_keys=True)
     cached = getattr(_reusable, "entry", None)
     if cached is None or cached[0] != key:
-        cached = (key, _Checkpoints(names, None))
+        cached = (key, _Checkpoints(suites, None))
         _reusable.entry = cached
     return cached[1]
 
 
-def validate_tables(tables: dict[str, pa.Table], docs_dir: Path | None = None) -> ValidationReport:
-    """Validate each table against its suite (generated from its contract, plus ``suites/<table>.json``)."""
-    for name in tables:
-        load_suite(name)  # a clear error for a table without a suite
-    checkpoints = _checkpoints(tuple(sorted(tables)), docs_dir)
+def validate_tables(
+    tables: dict[str, pa.Table],
+    docs_dir: Path | None = None,
+    extra: dict[str, list[dict[str, Any]]] | None = None,
+) -> ValidationReport:
+    """Validate each table against its suite (generated from its contract, plus ``suites/<table>.json``, plus
+    ``extra`` expectations of this run, such as the row-count floor from the previous snapshot)."""
+    suites = {}
+    for name in sorted(tables):
+        suite = load_suite(name)  # a clear error for a table without a contract
+        suites[name] = {**suite, "expectations": [*suite["expectations"], *(extra or {}).get(name, [])]}
+    checkpoints = _checkpoints(suites, docs_dir)
     report = ValidationReport(success=True)
     for name in sorted(tables):
         checkpoint, evaluated = checkpoints.checkpoints[name]

@@ -9,8 +9,8 @@ its own raw file ``models.page-<n>.json``. Older answers (2025) had no paginatio
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import math
 import os
 import re
 from typing import Any
@@ -18,12 +18,21 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from extractors.base import Columns, provenance_arrays, to_float, with_drift
+from extractors.base import (
+    Columns,
+    load_json,
+    only_parse_errors,
+    optional_number,
+    provenance_arrays,
+    to_float,
+    with_drift,
+)
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
     EVIDENCE_FIELD,
     IDENTITY_FIELDS,
+    MAX_ROW_DROP,
     OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
@@ -104,10 +113,7 @@ def split_effort(name: str) -> tuple[str, str | None]:
 
 def _load(raw: bytes, meta: RawMeta) -> dict[str, Any]:
     where = f"{NAME} file {meta.file} ({meta.url})"
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise ParseError(f"{where} is not valid JSON (truncated download?): {exc}") from exc
+    doc = load_json(raw, where)
     if not isinstance(doc, dict):
         raise ParseError(f"{where}: expected a JSON object with a 'data' list, got {type(doc).__name__}")
     if "error" in doc and "data" not in doc:
@@ -152,6 +158,7 @@ def fetch(
             params={PAGE_PARAM: page},
             headers={API_KEY_HEADER: key},
             refresh=refresh,
+            expect="json",
         )
         files.append(raw)
         doc = _load(raw.content, raw.meta)
@@ -174,12 +181,18 @@ def _obj(row: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _number(value: object, meta: RawMeta, column: str) -> float | None:
+def _number(value: object, meta: RawMeta, column: str, at: str) -> float | None:
+    """Every AA number is an optional metric: a non-finite value (NaN/Infinity literals, 1e400) is null with a
+    WARNING, the rule in extractors/base.py; text that is not a number is a ParseError."""
     if isinstance(value, bool):
-        raise ParseError(f"{NAME} file {meta.file}: {column!r} holds a boolean, not a number")
+        raise ParseError(f"{NAME} file {meta.file}, {at}: {column!r} holds a boolean, not a number")
     if isinstance(value, int | float):
-        return float(value)
-    return to_float(value, meta=meta, column=column)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer literal beyond any float (10**400)
+            number = math.inf
+        return optional_number(number, meta=meta, column=column, at=at)
+    return to_float(value, meta=meta, column=column, at=at)
 
 
 def _first(*values: object) -> object:
@@ -195,14 +208,26 @@ def _date(value: object, meta: RawMeta, aa_id: str) -> dt.date | None:
         raise ParseError(f"{NAME} file {meta.file}: model {aa_id}: release_date {value!r} is not YYYY-MM-DD") from exc
 
 
-def _text(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)
+def _text(value: object, meta: RawMeta, field: str) -> str | None:
+    """A text field: a string ("" is null) or null. A number, list or object means the format changed."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ParseError(f"{NAME} file {meta.file}: {field} is {value!r}, not a string")
+
+
+def _version(value: object, meta: RawMeta) -> str | None:
+    """The page's ``intelligence_index_version``: the captured page writes it as a number (4.1), kept as text."""
+    if isinstance(value, bool):
+        return _text(value, meta, "intelligence_index_version")  # a ParseError
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    return _text(value, meta, "intelligence_index_version")
 
 
 def _row(rec: object, index: int, version: str | None, meta: RawMeta) -> dict[str, Any]:
     if not isinstance(rec, dict):
         raise ParseError(f"{NAME} file {meta.file}: data[{index}] is {type(rec).__name__}, not an object")
-    aa_id, name = _text(rec.get("id")), _text(rec.get("name"))
+    aa_id, name = _text(rec.get("id"), meta, f"data[{index}].id"), _text(rec.get("name"), meta, f"data[{index}].name")
     if aa_id is None or name is None:
         missing = " and ".join(k for k, v in (("id", aa_id), ("name", name)) if v is None)
         raise ParseError(f"{NAME} file {meta.file}: data[{index}] has no {missing}")
@@ -216,17 +241,17 @@ def _row(rec: object, index: int, version: str | None, meta: RawMeta) -> dict[st
     base_name, effort = split_effort(name)
 
     def num(obj: dict[str, Any], key: str, fallback: object = None) -> float | None:
-        return _number(_first(obj.get(key), fallback), meta, key)
+        return _number(_first(obj.get(key), fallback), meta, key, f"model {aa_id}")
 
     return {
         "aa_id": aa_id,
         "name": name,
         "base_name": base_name,
         "reasoning_effort": effort,
-        "slug": _text(rec.get("slug")),
+        "slug": _text(rec.get("slug"), meta, f"model {aa_id}: slug"),
         "release_date": _date(rec.get("release_date"), meta, aa_id),
-        "creator_id": _text(creator.get("id")),
-        "creator_name": _text(creator.get("name")),
+        "creator_id": _text(creator.get("id"), meta, f"model {aa_id}: model_creator.id"),
+        "creator_name": _text(creator.get("name"), meta, f"model {aa_id}: model_creator.name"),
         "intelligence_index": num(evaluations, "artificial_analysis_intelligence_index"),
         "coding_index": num(evaluations, "artificial_analysis_coding_index"),
         "agentic_index": num(evaluations, "artificial_analysis_agentic_index"),
@@ -257,11 +282,12 @@ MODEL_KEYS = Columns(
 )
 
 
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per model on this page, sorted by ``aa_id``. Missing or null metrics become nulls."""
     doc = _load(raw, meta)
     drift = MODEL_KEYS.check({k for rec in doc["data"] if isinstance(rec, dict) for k in rec}, meta)
-    version = _text(doc.get("intelligence_index_version"))
+    version = _version(doc.get("intelligence_index_version"), meta)
     rows = [_row(rec, i, version, meta) for i, rec in enumerate(doc["data"])]
     seen: set[str] = set()
     for row in rows:
@@ -292,6 +318,7 @@ TABLE = TableSpec(
     "Artificial Analysis models (data API v2): intelligence/coding/agentic indices, prices, speed, openness.",
     as_of="the Artificial Analysis API as retrieved on or before the snapshot date (it serves only its current "
     "state, so backfills of earlier dates leave it out)",
+    max_row_drop=MAX_ROW_DROP,
 )
 
 SOURCE = Source(

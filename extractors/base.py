@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
+import math
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
 from extractors.raw_store import RawMeta
 from opengap.errors import ParseError
+
+log = logging.getLogger(__name__)
+Parse = Callable[[bytes, RawMeta], pa.Table]
 
 
 def hub_endpoint() -> str:
@@ -48,17 +56,59 @@ class Columns:
 
 
 DRIFT_KEY = b"opengap.column_drift"
+NOTES_KEY = b"opengap.parse_notes"
+
+
+def _with_metadata(table: pa.Table, key: bytes, value: dict[str, Any]) -> pa.Table:
+    """Add one JSON entry to the schema metadata, keeping the others (drift and notes travel together)."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), key: json.dumps(value)})
+
+
+def _metadata(table: pa.Table, key: bytes) -> dict[str, Any]:
+    raw = (table.schema.metadata or {}).get(key)
+    return json.loads(raw) if raw else {}
 
 
 def with_drift(table: pa.Table, drift: dict[str, list[str]]) -> pa.Table:
     """Attach a raw file's column drift to its parsed table (schema metadata, never written to Parquet)."""
-    return table.replace_schema_metadata({DRIFT_KEY: json.dumps(drift)}) if drift else table
+    return _with_metadata(table, DRIFT_KEY, drift) if drift else table
 
 
 def drift_of(table: pa.Table) -> dict[str, list[str]]:
     """The column drift ``with_drift`` attached to a parsed table ({} when none)."""
-    raw = (table.schema.metadata or {}).get(DRIFT_KEY)
-    return json.loads(raw) if raw else {}
+    return _metadata(table, DRIFT_KEY)
+
+
+def with_notes(table: pa.Table, notes: dict[str, Any]) -> pa.Table:
+    """Attach what parsing did to a raw file's rows beyond typing them (e.g. ``{"duplicates_dropped": 3}``),
+    like ``with_drift``: schema metadata, for the manifest; nothing is attached when ``notes`` is empty."""
+    return _with_metadata(table, NOTES_KEY, notes) if notes else table
+
+
+def notes_of(table: pa.Table) -> dict[str, Any]:
+    """The parse notes ``with_notes`` attached to a parsed table ({} when none)."""
+    return _metadata(table, NOTES_KEY)
+
+
+def only_parse_errors(parse: Parse) -> Parse:
+    """The last safety net around a source's ``parse``: an exception other than ParseError (a case the parser's
+    own checks missed, i.e. a parser bug) becomes a ParseError naming the file and the exception type, so a bad
+    raw file stops its source with one clear line instead of a traceback. The checks inside each parser come
+    first; tests/test_fuzz.py fuzzes the unwrapped function (``parse.__wrapped__``) to show they suffice."""
+
+    @functools.wraps(parse)
+    def guarded(raw: bytes, meta: RawMeta) -> pa.Table:
+        try:
+            return parse(raw, meta)
+        except ParseError:
+            raise
+        except Exception as exc:
+            raise ParseError(
+                f"{meta.source} file {meta.file} ({meta.url}): unexpected {type(exc).__name__} while parsing "
+                f"(a parser bug; the file may be damaged): {exc}"
+            ) from exc
+
+    return guarded
 
 
 def provenance_arrays(meta: RawMeta, n: int) -> dict[str, pa.Array]:
@@ -80,11 +130,134 @@ def blank_to_none(value: object) -> str | None:
     return None if text in {"", "-", "N/A", "n/a"} else text
 
 
-def to_float(value: object, *, meta: RawMeta, column: str) -> float | None:
+def _at(meta: RawMeta, at: str) -> str:
+    return f"{meta.source} file {meta.file}" + (f", {at}" if at else "")
+
+
+# Non-finite numbers never reach a parsed table. NaN, +inf and -inf, whether written as such ("inf", a JSON
+# NaN/Infinity literal) or produced by an overflow (1e400 reads as inf), and integers outside int64 (2**63),
+# are not values any consumer can compare, sum or rank. Per column:
+# - a required number, one the row is meaningless without (LMArena's `rating` and `rank`): a ParseError, since
+#   the file is damaged and a board without that row would be silently wrong;
+# - an optional metric (every other numeric column: scores, prices, sizes, counts, speeds, timestamps): null,
+#   logged as a WARNING naming file, row and column, since one unusable cell must not lose the file's other
+#   rows, and null is what the column already holds when the source has no value.
+# Text that is not a number at all is a ParseError in both cases: it means the format changed.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def is_representable(value: float | int) -> bool:
+    """A finite float, or an integer that fits int64."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def null_with_warning(value: object, *, meta: RawMeta, column: str, at: str = "") -> None:
+    """Log that an optional metric's unusable ``value`` is stored as null (the rule above); return None."""
+    log.warning("%s: column %r holds %r, not a finite number in range; stored as null", _at(meta, at), column, value)
+
+
+def optional_number(value: float | int | None, *, meta: RawMeta, column: str, at: str = "") -> float | int | None:
+    """The rule above for an optional metric: ``value``, or None (with a WARNING) when not representable."""
+    if value is None or is_representable(value):
+        return value
+    return null_with_warning(value, meta=meta, column=column, at=at)
+
+
+def required_number(value: float | int | None, *, meta: RawMeta, column: str, at: str = "") -> float | int:
+    """The rule above for a required number: ``value``, or a ParseError when missing or not representable."""
+    if value is None or not is_representable(value):
+        raise ParseError(f"{_at(meta, at)}: required column {column!r} holds {value!r}, not a finite number")
+    return value
+
+
+def to_float(value: object, *, meta: RawMeta, column: str, at: str = "") -> float | None:
+    """An optional metric written as text (or a JSON number): blank is null, non-numeric text a ParseError, and
+    a non-finite value null with a WARNING (the rule above). ``at`` names the row in messages."""
     text = blank_to_none(value)
     if text is None:
         return None
     try:
-        return float(text.rstrip("%"))
+        number = float(text.rstrip("%"))
     except ValueError as exc:
-        raise ParseError(f"{meta.source} file {meta.file}: column {column!r} holds non-numeric {text!r}") from exc
+        raise ParseError(f"{_at(meta, at)}: column {column!r} holds non-numeric {text!r}") from exc
+    return optional_number(number, meta=meta, column=column, at=at)
+
+
+def decode_text(raw: bytes, where: str, what: str = "readable text") -> str:
+    """``raw`` as UTF-8 text (a leading BOM dropped); other bytes are a ParseError naming offset and line. A file
+    that ends inside a multi-byte character was cut off: that error says "is not <what> (truncated download?)"."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.end == len(raw) and exc.reason == "unexpected end of data":
+            raise ParseError(f"{where} is not {what} (truncated download?): it ends inside a UTF-8 character") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start : exc.end]
+        raise ParseError(f"{where} is not UTF-8 text: byte(s) {bad!r} at offset {exc.start} (line {line})") from exc
+
+
+def header_line(text: str, where: str) -> str:
+    """The first line of a CSV text, without its line end. A carriage return inside it is a ParseError: csv.reader
+    refuses one in an unquoted field, and pyarrow and csv.reader (newline="") end the header there, so the rows
+    would be read under a header cut short; the file is damaged, and saying so beats "lacks column X"."""
+    line = text.split("\n", 1)[0].removesuffix("\r")
+    if "\r" in line:
+        before = line[: line.index("\r")].split(",")
+        raise ParseError(
+            f"{where}: the header line holds a stray carriage return (\\r) in column {len(before)} "
+            f"({before[-1]!r}...); the file is damaged"
+        )
+    return line
+
+
+# A \uD800-\uDFFF escape: JSON allows it, but alone (without its pair) it is no character, and pyarrow refuses it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(node: Any, path: str) -> str | None:
+    """The path of the first string (key or value) under ``node`` that is not encodable Unicode."""
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found = _lone_surrogate(key, f"{path}/{key!r}") or _lone_surrogate(value, f"{path}/{key}")
+        if found:
+            return found
+    return None
+
+
+def load_json(raw: bytes, where: str, refusal: str = "is not valid JSON (truncated download?)") -> Any:
+    """The JSON document in ``raw``: strict UTF-8 (json.loads on bytes would let encoded surrogates through),
+    valid JSON, and no lone surrogate escape in any string. Anything else is a ParseError (``where`` + ``refusal``
+    for malformed JSON)."""
+    text = decode_text(raw, where, "valid JSON")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's stack
+        raise ParseError(f"{where} {refusal}: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then walk the document
+        path = _lone_surrogate(doc, "")
+        if path is not None:
+            raise ParseError(f"{where}: the string at {path or '/'} holds a lone surrogate escape, not Unicode text")
+    return doc
+
+
+def check_utf8(table: pa.Table, where: str) -> pa.Table:
+    """A table read from parquet, checked in full: parquet readers do not validate UTF-8, so a damaged string
+    column would otherwise come out as a table no later step can read."""
+    try:
+        names = table.column_names
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{where}: a parquet column name is not UTF-8: {exc}") from exc
+    for i, name in enumerate(names):
+        try:
+            table.column(i).validate(full=True)
+        except pa.ArrowInvalid as exc:
+            raise ParseError(f"{where}: parquet column {name!r} holds invalid data (not UTF-8?): {exc}") from exc
+    return table

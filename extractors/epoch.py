@@ -15,10 +15,19 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import requests
 
-from extractors.base import Columns, blank_to_none, provenance_arrays, to_float, with_drift
+from extractors.base import (
+    Columns,
+    blank_to_none,
+    decode_text,
+    header_line,
+    only_parse_errors,
+    provenance_arrays,
+    to_float,
+    with_drift,
+)
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
-from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
+from opengap.contracts import IDENTITY_FIELDS, MAX_ROW_DROP, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
 from opengap.errors import ParseError
 from opengap.source import RECONSTRUCTED, AsOf, ModelRows, Registry, Source
 
@@ -122,6 +131,7 @@ def fetch(
             url=BASE_URL + name,
             params={"epoch_dataset": dataset},
             refresh=refresh,
+            expect="csv",
         )
         for dataset, name in FILES.items()
     ]
@@ -140,9 +150,21 @@ def _first_present(columns: list[str], candidates: tuple[str, ...]) -> str | Non
     return next((c for c in candidates if c in columns), None)
 
 
+def _header(raw: bytes, meta: RawMeta) -> list[str]:
+    """The column names, read with Python's csv module so every column can be typed as text for pyarrow."""
+    where = f"epoch file {meta.file} ({meta.url})"
+    # The whole file, not only the header: pyarrow's own check lets encoded surrogates (b"\xed\xa0\x80") through.
+    line = header_line(decode_text(raw, where, "a readable CSV"), where)
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise ParseError(f"{where}: the header line is not valid CSV: {exc}") from exc
+
+
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per named model. Rows without a name are dropped; a repeated name keeps its newest row."""
-    header = next(csv.reader(io.StringIO(raw[: raw.find(b"\n") + 1].decode("utf-8-sig", "replace"))), [])
+    header = _header(raw, meta)
     try:
         csv_table = pacsv.read_csv(
             io.BytesIO(raw),
@@ -165,7 +187,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     dataset = dataset_of(meta)
     rows: dict[str, dict] = {}
     dropped_blank = 0
-    for rec in records:
+    for n, rec in enumerate(records, start=1):
         model = blank_to_none(rec[name_col])
         if model is None:
             dropped_blank += 1
@@ -178,9 +200,13 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
             "organization": blank_to_none(rec["Organization"]),
             "publication_date": published,
             "domain": blank_to_none(rec.get("Domain")),
-            "parameters": to_float(rec.get("Parameters"), meta=meta, column="Parameters"),
+            # Optional metrics: non-finite values ("inf", 1e400) become null with a WARNING (extractors/base.py).
+            "parameters": to_float(rec.get("Parameters"), meta=meta, column="Parameters", at=f"data row {n} ({model})"),
             "training_compute_flop": to_float(
-                rec.get("Training compute (FLOP)"), meta=meta, column="Training compute (FLOP)"
+                rec.get("Training compute (FLOP)"),
+                meta=meta,
+                column="Training compute (FLOP)",
+                at=f"data row {n} ({model})",
             ),
             "model_accessibility": blank_to_none(rec["Model accessibility"]),
             "country": blank_to_none(rec.get(country_col)) if country_col else None,
@@ -232,6 +258,7 @@ TABLE = TableSpec(
     "(as_of_method=as_retrieved); otherwise models with publication_date on or before the snapshot date "
     "(as_of_method=reconstructed)",
     values={"epoch_dataset": ("notable", "all", "large_scale"), "as_of_method": ("as_retrieved", "reconstructed")},
+    max_row_drop=MAX_ROW_DROP,
 )
 
 SOURCE = Source(

@@ -1,23 +1,43 @@
-"""The one HTTP session every extractor uses: declared User-Agent, timeouts, retries, a size cap."""
+"""The one HTTP session every extractor uses: declared User-Agent, timeouts, retries within a deadline, a size
+cap, and a check that a 200 body is the data file it should be before it is stored.
+
+Every failure is a ``TransientFetchError`` (waiting may heal it: the flow task retries) or a
+``FinalFetchError`` (it will not: the task fails at once). Request headers are never logged or stored: they
+may carry API keys.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import TracebackType
+from typing import Any, Literal, Self
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import IncompleteRead, InvalidHeader, MaxRetryError, ProtocolError, ResponseError
 from urllib3.util.retry import Retry
 
 from extractors.raw_store import RawFile, RawStore
-from opengap.errors import FetchError
+from opengap.errors import FetchError, FinalFetchError, TransientFetchError
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
-READ_TIMEOUT_S = 120
+READ_TIMEOUT_S = 120  # longest silence on the socket; the deadline below bounds a server that trickles bytes
+DEADLINE_S = 600.0  # wall clock for one get(): every attempt, wait and byte (a source may pass its own)
+RETRY_AFTER_CAP_S = 120  # the longest Retry-After we wait out; a longer one fails at once, saying when to retry
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024  # the LMArena `full` parquet is ~60 MB; nothing we fetch is near this
+CHUNK_BYTES = 1 << 20
+RETRIED_STATUSES = (408, 425, 429, 500, 502, 503, 504)
 # Headers worth keeping beside the body: they explain caching, redirects and rate limits after the fact.
 KEPT_HEADERS = (
     "content-type",
@@ -32,6 +52,12 @@ KEPT_HEADERS = (
     "retry-after",
 )
 
+Expect = Literal["json", "csv", "parquet"]
+
+# The deadline of the get() running in this thread: urllib3 retries inside one session.get() call with the
+# session's shared Retry object, so the per-call deadline reaches it this way.
+_DEADLINE: ContextVar[float | None] = ContextVar("opengap_http_deadline", default=None)
+
 
 @dataclass(frozen=True)
 class Response:
@@ -40,18 +66,77 @@ class Response:
     headers: dict[str, str]
     content: bytes
 
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
 
-def make_session(user_agent: str, *, total_retries: int = 5, backoff_factor: float = 2.0) -> requests.Session:
-    """A session that retries connection errors, 429 and 5xx with exponential backoff, honouring Retry-After."""
-    retry = Retry(
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` header asks for, uncapped (urllib3 parses both forms); None: absent or
+    malformed."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return _UNCAPPED.parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+class BoundedRetry(Retry):
+    """urllib3's Retry, bounded: a malformed Retry-After falls back to the normal backoff (urllib3 would raise),
+    a Retry-After over ``retry_after_max`` ends the retries and hands the response back (urllib3 would wait the
+    capped time and retry), and no wait starts that would end past the current get()'s deadline."""
+
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: urllib3.BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        asked = retry_after_s(response.headers) if response is not None and self.respect_retry_after_header else None
+        if asked is not None and asked > self.retry_after_max:
+            raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {asked:.0f} s is over the cap"))
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        deadline = _DEADLINE.get()
+        wait = (asked if asked is not None else 0.0) or new.get_backoff_time()
+        if deadline is not None and time.monotonic() + wait > deadline:
+            raise MaxRetryError(_pool, url, error or ResponseError("the next wait would pass the deadline"))
+        return new
+
+
+_UNCAPPED = Retry(retry_after_max=sys.maxsize)
+
+
+def make_session(
+    user_agent: str,
+    *,
+    total_retries: int = 5,
+    backoff_factor: float = 2.0,
+    backoff_max: float = Retry.DEFAULT_BACKOFF_MAX,
+) -> requests.Session:
+    """A session that retries connection errors, 408/425/429 and 5xx with exponential backoff (capped at
+    ``backoff_max``), honouring a Retry-After up to RETRY_AFTER_CAP_S. get() reuses the same policy for a body
+    that breaks off."""
+    retry = BoundedRetry(
         total=total_retries,
         connect=total_retries,
         read=total_retries,
         status=total_retries,
         backoff_factor=backoff_factor,
-        status_forcelist=(429, 500, 502, 503, 504),
+        backoff_max=backoff_max,
+        status_forcelist=RETRIED_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_CAP_S,
         raise_on_status=False,
     )
     session = requests.Session()
@@ -62,6 +147,81 @@ def make_session(user_agent: str, *, total_retries: int = 5, backoff_factor: flo
     return session
 
 
+def _status_error(resp: requests.Response) -> FetchError:
+    status = resp.status_code
+    transient = status in RETRIED_STATUSES or status >= 500
+    asked = retry_after_s(resp.headers)
+    if transient and asked is not None and asked > RETRY_AFTER_CAP_S:
+        when = (datetime.now(UTC) + timedelta(seconds=asked)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return FinalFetchError(
+            f"GET {resp.url} answered HTTP {status} asking to wait {asked:.0f} s, over the {RETRY_AFTER_CAP_S} s "
+            f"we wait; not retried: run again after {when}"
+        )
+    if transient:
+        hint = " (rate limited: try again later)" if status == 429 else ""
+        return TransientFetchError(f"GET {resp.url} answered HTTP {status} after retries{hint}")
+    return FinalFetchError(
+        f"GET {resp.url} answered HTTP {status}; retrying will not help: check the URL and the source's status"
+    )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _chunks(raw: Any) -> Iterator[bytes]:
+    """The body as it arrives. urllib3's read1 returns what one socket read brought, so a trickling server
+    cannot hold a read past the deadline (read(n) would wait for all n bytes); other file-likes (custom
+    transport adapters) are read plainly."""
+    read: Callable[[int], bytes | None] = (
+        partial(raw.read1, decode_content=True) if isinstance(raw, urllib3.BaseHTTPResponse) else raw.read
+    )
+    while chunk := read(CHUNK_BYTES):
+        yield chunk
+
+
+def _download(
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any] | None,
+    headers: dict[str, str] | None,
+    max_bytes: int,
+    deadline: float,
+    deadline_s: float,
+) -> Response:
+    """One attempt. Raises a FetchError, or a urllib3 HTTPError when the body breaks off (get() retries it)."""
+    remaining = max(deadline - time.monotonic(), 0.001)
+    timeout = (min(CONNECT_TIMEOUT_S, remaining), min(READ_TIMEOUT_S, remaining))
+    with session.get(url, params=params, headers=headers, stream=True, timeout=timeout) as resp:
+        if resp.status_code != 200:
+            raise _status_error(resp)
+        declared = _int_or_none(resp.headers.get("content-length"))
+        if declared is not None and declared > max_bytes:
+            raise FinalFetchError(f"GET {resp.url}: body of {declared} bytes exceeds the {max_bytes}-byte cap")
+        chunks, size = [], 0
+        for chunk in _chunks(resp.raw):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FinalFetchError(f"GET {resp.url}: body exceeds the {max_bytes}-byte cap")
+            if time.monotonic() > deadline:
+                raise TransientFetchError(
+                    f"GET {resp.url} passed its {deadline_s:g} s deadline after {size} bytes; the server is "
+                    "too slow: retry later, or give this source a longer deadline"
+                )
+            chunks.append(chunk)
+        # Content-Length counts the encoded bytes, so it is comparable only when no content-encoding applies.
+        identity = resp.headers.get("content-encoding", "identity").lower() in ("", "identity")
+        if declared is not None and identity and size != declared:
+            short = IncompleteRead(size, declared - size)
+            raise ProtocolError(f"Connection broken: {short!r}", short)  # as urllib3 says it: a read error
+        kept = {k: v for k, v in resp.headers.items() if k.lower() in KEPT_HEADERS}
+        log.info("GET %s -> %s (%d bytes)", resp.url, resp.status_code, size)
+        return Response(url=resp.url, status=resp.status_code, headers=kept, content=b"".join(chunks))
+
+
 def get(
     session: requests.Session,
     url: str,
@@ -69,32 +229,66 @@ def get(
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline_s: float = DEADLINE_S,
 ) -> Response:
-    """GET ``url`` and return the whole body, or raise FetchError naming the URL and what to do.
+    """GET ``url`` and return the whole body, or raise a Transient/FinalFetchError naming the URL and what to do.
 
-    Request headers are never logged or stored: they may carry API keys.
+    Attempts, waits and the body share ``deadline_s``: no wait starts that would end past it and the body is
+    read as it arrives, so only a read that stalls just before it overruns (by at most READ_TIMEOUT_S). A body
+    that breaks off or falls short of its Content-Length is retried with the session's Retry policy.
     """
+    deadline = time.monotonic() + deadline_s
+    retry = Retry.from_int(getattr(session.get_adapter(url), "max_retries", 0))
+    token = _DEADLINE.set(deadline)
     try:
-        with session.get(
-            url, params=params, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
-        ) as resp:
-            if resp.status_code != 200:
-                hint = " (rate limited: try again later)" if resp.status_code == 429 else ""
-                raise FetchError(f"GET {resp.url} answered HTTP {resp.status_code} after retries{hint}")
-            declared = int(resp.headers.get("content-length") or 0)
-            if declared > max_bytes:
-                raise FetchError(f"GET {resp.url}: body of {declared} bytes exceeds the {max_bytes}-byte cap")
-            chunks, size = [], 0
-            for chunk in resp.iter_content(chunk_size=1 << 20):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"GET {resp.url}: body exceeds the {max_bytes}-byte cap")
-                chunks.append(chunk)
-            kept = {k: v for k, v in resp.headers.items() if k.lower() in KEPT_HEADERS}
-            log.info("GET %s -> %s (%d bytes)", resp.url, resp.status_code, size)
-            return Response(url=resp.url, status=resp.status_code, headers=kept, content=b"".join(chunks))
+        while True:
+            try:
+                return _download(session, url, params, headers, max_bytes, deadline, deadline_s)
+            except urllib3.exceptions.HTTPError as exc:  # the body broke off: cut short, reset or stalled
+                try:
+                    retry = retry.increment("GET", url, error=exc)
+                except urllib3.exceptions.HTTPError:
+                    cause = exc.args[-1] if isinstance(exc, ProtocolError) and exc.args else exc
+                    raise TransientFetchError(
+                        f"GET {url}: the body broke off after {len(retry.history) + 1} attempt(s) ({cause!r}); "
+                        "nothing stored: retry later"
+                    ) from exc
+                retry.sleep()
     except requests.RequestException as exc:
-        raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}; check the network and retry") from exc
+        transient = (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError)
+        kind, hint = (
+            (TransientFetchError, "check the network and retry")
+            if isinstance(exc, transient)
+            else (FinalFetchError, "the request itself is wrong: check the URL")
+        )
+        raise kind(f"GET {url} failed: {exc.__class__.__name__}: {exc}; {hint}") from exc
+    finally:
+        _DEADLINE.reset(token)
+
+
+_HTML_START = (b"<!doctype html", b"<html")
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def body_problem(resp: Response, expect: Expect) -> str | None:
+    """What came back instead of ``expect`` (None: it looks right). Cheap checks of the Content-Type and the
+    first bytes: they catch error and login pages served with HTTP 200; the parser judges the rest."""
+    mime = resp.header("content-type").split(";")[0].strip().lower()
+    head = resp.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    what = f"({mime or 'no Content-Type'}, {len(resp.content)} bytes)"
+    if mime in ("text/html", "application/xhtml+xml") or head.startswith(_HTML_START):
+        title = _TITLE.search(resp.content[:65536])
+        named = " titled " + repr(" ".join(title.group(1).decode(errors="replace").split())[:80]) if title else ""
+        return f"an HTML page{named} {what}"
+    if not resp.content:
+        return f"an empty body {what}"
+    if expect == "parquet" and not (resp.content.startswith(b"PAR1") and resp.content.endswith(b"PAR1")):
+        return f"a body without Parquet's PAR1 magic {what}"
+    if expect == "json" and not head.startswith((b"{", b"[")):
+        return f"a body that does not start like JSON {what}"
+    if expect == "csv" and head.startswith((b"<", b"{", b"[")):
+        return f"markup or JSON, not CSV {what}"
+    return None
 
 
 def fetch_to_store(
@@ -109,12 +303,35 @@ def fetch_to_store(
     headers: dict[str, str] | None = None,
     refresh: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    expect: Expect | None = None,
+    deadline_s: float = DEADLINE_S,
 ) -> RawFile:
     """Raw first: reuse the stored copy for this date, or download and store the exact bytes before anything
-    parses them. ``params`` are query parameters and are recorded in the metadata; ``headers`` are not."""
+    parses them. ``params`` are query parameters and are recorded in the metadata; ``headers`` are not.
+
+    With ``expect``, a body that is not that kind of file (an HTML error page answered with 200) is never
+    stored as the day's raw: it is kept under ``_rejected/`` for diagnosis and a FinalFetchError says so.
+    """
     if store.exists(source, snapshot_date, file) and not refresh:
         return store.read(source, snapshot_date, file)
-    resp = get(session, url, params=params, headers=headers, max_bytes=max_bytes)
+    resp = get(session, url, params=params, headers=headers, max_bytes=max_bytes, deadline_s=deadline_s)
+    problem = body_problem(resp, expect) if expect else None
+    if problem:
+        kept = store.reject(
+            source,
+            snapshot_date,
+            file,
+            resp.content,
+            url=url,
+            status=resp.status,
+            params=params,
+            headers=resp.headers,
+            reason=f"expected {expect}, got {problem}",
+        )
+        raise FinalFetchError(
+            f"GET {resp.url} answered HTTP 200 with {problem} instead of {expect}; kept at {kept}, not stored as "
+            f"{source}/{snapshot_date}/{file}: open it to see why (blocked, maintenance, login), then re-run"
+        )
     return store.write(
         source,
         snapshot_date,

@@ -11,21 +11,33 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 from huggingface_hub import hf_hub_url
 
-from extractors.base import Columns, hub_endpoint, provenance_arrays, with_drift
-from extractors.http import fetch_to_store
+from extractors.base import (
+    Columns,
+    check_utf8,
+    hub_endpoint,
+    load_json,
+    only_parse_errors,
+    provenance_arrays,
+    with_drift,
+)
+from extractors.http import DEADLINE_S, fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
-from opengap.contracts import IDENTITY_FIELDS, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
+from opengap.contracts import IDENTITY_FIELDS, MAX_ROW_DROP, OPENNESS_FIELDS, PROVENANCE_FIELDS, TableSpec, row_fields
 from opengap.errors import ParseError
 from opengap.source import PUBLISHED, AsOf, Leaderboard, ModelRows, Source
+
+log = logging.getLogger(__name__)
 
 NAME = "lmarena"
 REPO_ID = "lmarena-ai/leaderboard-dataset"
@@ -86,6 +98,9 @@ def raw_file_name(board: str, split: str) -> str:
     return f"{board}.{split}.parquet"
 
 
+FULL_SPLIT_DEADLINE_S = 1800.0  # a `full` parquet is ~60 MB: give a slow link longer than the default
+
+
 def fetch(
     session: requests.Session,
     store: RawStore,
@@ -108,6 +123,7 @@ def fetch(
         file="revision.json",
         url=revision_url,
         refresh=refresh,
+        expect="json",
     )
     try:
         sha = json.loads(revision.content)["sha"]
@@ -128,6 +144,8 @@ def fetch(
                 url=url,
                 params={"config": board, "split": split, "revision": sha},
                 refresh=refresh,
+                expect="parquet",
+                deadline_s=FULL_SPLIT_DEADLINE_S if history else DEADLINE_S,
             )
         )
     return files
@@ -138,26 +156,41 @@ def is_leaderboard_file(meta: RawMeta) -> bool:
     return meta.file != "revision.json"
 
 
+def _where(meta: RawMeta) -> str:
+    return f"{NAME} file {meta.file} ({meta.url})"
+
+
 def _read_rows(raw: bytes, meta: RawMeta) -> pd.DataFrame:
     """Accept the three forms rows come in: parquet, a datasets-server /rows page, a JSON array of rows."""
-    where = f"{NAME} file {meta.file} ({meta.url})"
+    where = _where(meta)
     if raw[:4] == b"PAR1":
         try:
-            return pq.read_table(io.BytesIO(raw)).to_pandas()
+            table = pq.read_table(io.BytesIO(raw))
         except (pa.ArrowException, OSError) as exc:
             raise ParseError(f"{where} is not a readable parquet file (truncated download?): {exc}") from exc
-    try:
-        doc: Any = json.loads(raw)
-    except ValueError as exc:
-        raise ParseError(f"{where} is neither parquet nor JSON (truncated?): {exc}") from exc
+        table = check_utf8(table, where)
+        try:
+            return table.to_pandas()
+        except (pa.ArrowException, ValueError) as exc:  # e.g. damaged b"pandas" schema metadata
+            raise ParseError(f"{where}: the parquet table cannot be read into rows: {exc}") from exc
+    doc: Any = load_json(raw, where, "is neither parquet nor JSON (truncated?)")
     if isinstance(doc, dict) and "rows" in doc:  # datasets-server page
-        if any(r.get("truncated_cells") for r in doc["rows"]):
-            raise ParseError(f"{where}: the datasets-server truncated some cells; fetch the parquet instead")
-        records = [r["row"] for r in doc["rows"]]
+        if not isinstance(doc["rows"], list):
+            raise ParseError(f"{where}: the /rows page's 'rows' is {type(doc['rows']).__name__}, not a list")
+        records = []
+        for i, entry in enumerate(doc["rows"]):
+            if not isinstance(entry, dict) or not isinstance(entry.get("row"), dict):
+                raise ParseError(f"{where}: rows[{i}] is not an object with a 'row' object")
+            if entry.get("truncated_cells"):
+                raise ParseError(f"{where}: the datasets-server truncated some cells; fetch the parquet instead")
+            records.append(entry["row"])
     elif isinstance(doc, list):
         records = doc
     else:
         raise ParseError(f"{where}: JSON is neither a /rows page nor an array of rows")
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ParseError(f"{where}: data row {i + 1} is {type(record).__name__}, not an object")
     return pd.DataFrame.from_records(records)
 
 
@@ -172,21 +205,81 @@ def board_of(meta: RawMeta) -> str:
     return found
 
 
-def _as_float(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
+def _first(mask: pd.Series) -> int:
+    """The 1-based data row of the first True in ``mask``."""
+    return int(np.flatnonzero(mask.to_numpy())[0]) + 1
+
+
+def _cell(series: pd.Series, n: int) -> Any:
+    """Data row ``n``'s value as a plain Python object (``0``, not ``np.int64(0)``), for messages."""
+    value = series.iloc[n - 1]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _text(series: pd.Series, column: str, meta: RawMeta, *, required: bool) -> pd.Series:
+    """A text column: strings, or null where ``required`` is False (an empty string means null: "not filled in",
+    never a real value). A number, list or object is a ParseError: the format changed."""
+    if not isinstance(series.dtype, pd.StringDtype):  # parquet and uniform JSON give a string dtype
+        wrong = series.map(lambda v: not isinstance(v, str)) & series.notna()
+        if wrong.any():
+            n = _first(wrong)
+            raise ParseError(
+                f"{NAME} file {meta.file}: data row {n} column {column!r} holds {_cell(series, n)!r}, not text"
+            )
+    if required:
+        missing = series.isna() | series.eq("")
+        if missing.any():
+            raise ParseError(f"{NAME} file {meta.file}: data row {_first(missing)} has no {column}")
+        return series.astype(str)  # pandas' string dtype, kept: sorting and deduplicating it is fast
+    return series.replace("", None)
+
+
+def _numbers(series: pd.Series, column: str, meta: RawMeta, *, required: bool, integer: bool = False) -> pd.Series:
+    """A numeric column as float, NaN for missing. pandas holds a missing value as NaN, so a NaN in the file
+    reads as missing too (null, or for a required column the 'no rank or rating' error). Values pandas can read
+    that are not representable (±inf, 1e400, or beyond int64 for ``integer``) follow the rule in
+    extractors/base.py: a ParseError for the required ``rating`` and ``rank``, null with a WARNING otherwise."""
+    where = f"{NAME} file {meta.file}"
+    if pd.api.types.is_bool_dtype(series):
+        raise ParseError(f"{where}: column {column!r} holds booleans, not numbers")
+    if series.dtype == object:  # JSON values of mixed types: each as the file wrote it
+        wrong = series.map(lambda v: isinstance(v, bool | list | dict))
+        if wrong.any():
+            n = _first(wrong)
+            raise ParseError(f"{where}: data row {n} column {column!r} holds {_cell(series, n)!r}, not a number")
     try:
-        return pd.to_numeric(series, errors="raise").astype(float)
-    except (ValueError, TypeError) as exc:
-        raise ParseError(f"{NAME} file {meta.file}: column {column!r} holds non-numeric values ({exc})") from exc
+        values = pd.to_numeric(series, errors="raise").astype(float)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ParseError(f"{where}: column {column!r} holds non-numeric values ({exc})") from exc
+    # 2.0**63: the first float beyond int64 (INT64_MAX itself rounds up to it as a float).
+    unusable = np.isinf(values) | ((values.abs() >= 2.0**63) if integer else False)
+    if unusable.any():
+        n = _first(unusable)
+        if required:
+            raise ParseError(
+                f"{where}: data row {n}: required column {column!r} holds {_cell(values, n)!r}, not a finite number"
+            )
+        log.warning(
+            "%s: %d value(s) of column %r are not finite numbers (first: data row %d, %r); stored as null",
+            where,
+            int(unusable.sum()),
+            column,
+            n,
+            _cell(values, n),
+        )
+        values = values.mask(unusable)
+    return values
 
 
-def _as_int(series: pd.Series, column: str, meta: RawMeta) -> pd.Series:
+def _integers(series: pd.Series, column: str, meta: RawMeta, *, required: bool) -> pd.Series:
     """``rank`` and ``vote_count`` are float64 in some configs and int64 in others: read as float, cast."""
-    values = _as_float(series, column, meta).astype("Float64")
+    values = _numbers(series, column, meta, required=required, integer=True).astype("Float64")
     if (values.notna() & (values != values.round())).any():
         raise ParseError(f"{NAME} file {meta.file}: column {column!r} holds non-integral values")
     return values.astype("Int64")
 
 
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """Rows of one board file, typed to SCHEMA. New columns are drift (recorded, not read); duplicates keep the
     best rank."""
@@ -195,29 +288,40 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for col in OPTIONAL_FLOATS:
         if col not in df.columns:
             df[col] = None
+    dates = _text(df["leaderboard_publish_date"], "leaderboard_publish_date", meta, required=True)
     try:
-        publish = pd.to_datetime(df["leaderboard_publish_date"], format="%Y-%m-%d").dt.date
+        parsed = pd.to_datetime(dates, format="%Y-%m-%d")
     except (ValueError, TypeError) as exc:
         raise ParseError(f"{NAME} file {meta.file}: leaderboard_publish_date is not YYYY-MM-DD: {exc}") from exc
+    if parsed.isna().any():  # pandas reads "NaN", "NaT" and the like as a missing date, even with a format
+        n = _first(parsed.isna())
+        raise ParseError(
+            f"{NAME} file {meta.file}: data row {n}: leaderboard_publish_date {dates.iloc[n - 1]!r} is not YYYY-MM-DD"
+        )
+    publish = parsed.dt.date
     out = pd.DataFrame(
         {
             "board": board_of(meta),
-            "category": df["category"].astype(str),
+            "category": _text(df["category"], "category", meta, required=True),
             "leaderboard_publish_date": publish,
-            "model_name": df["model_name"].astype(str),
-            # Empty organization/licence strings mean "not filled in", never a real value.
-            "organization": df["organization"].replace("", None),
-            "license": df["license"].replace("", None),
-            "rating": _as_float(df["rating"], "rating", meta),
-            "rating_lower": _as_float(df["rating_lower"], "rating_lower", meta),
-            "rating_upper": _as_float(df["rating_upper"], "rating_upper", meta),
-            "variance": _as_float(df["variance"], "variance", meta),
-            "vote_count": _as_int(df["vote_count"], "vote_count", meta),
-            "rank": _as_int(df["rank"], "rank", meta),
+            "model_name": _text(df["model_name"], "model_name", meta, required=True),
+            "organization": _text(df["organization"], "organization", meta, required=False),
+            "license": _text(df["license"], "license", meta, required=False),
+            "rating": _numbers(df["rating"], "rating", meta, required=True),
+            "rating_lower": _numbers(df["rating_lower"], "rating_lower", meta, required=False),
+            "rating_upper": _numbers(df["rating_upper"], "rating_upper", meta, required=False),
+            "variance": _numbers(df["variance"], "variance", meta, required=False),
+            "vote_count": _integers(df["vote_count"], "vote_count", meta, required=False),
+            "rank": _integers(df["rank"], "rank", meta, required=True),
         }
     )
-    if out["rank"].isna().any() or out["rating"].isna().any():
-        raise ParseError(f"{NAME} file {meta.file}: some rows have no rank or rating")
+    missing = out["rank"].isna() | out["rating"].isna()
+    if missing.any():
+        n = _first(missing)
+        raise ParseError(
+            f"{NAME} file {meta.file}: some rows have no rank or rating (first: data row {n}, "
+            f"{out['model_name'].iloc[n - 1]!r})"
+        )
     # FORMATS.md: webdev lists one model twice on one leaderboard; keep its best-ranked row.
     out = out.sort_values([*KEY, "rank"], kind="stable").drop_duplicates(list(KEY), keep="first")
     out = out.sort_values(["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable")
@@ -243,6 +347,7 @@ TABLE = TableSpec(
     "LMArena leaderboards known on the snapshot date (newest per board and category), every category.",
     as_of="per board and category, the newest LMArena leaderboard published on or before the snapshot date "
     "(leaderboard_publish_date <= snapshot_date)",
+    max_row_drop=MAX_ROW_DROP,
 )
 
 SOURCE = Source(

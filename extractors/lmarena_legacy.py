@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
-from extractors.base import Columns, blank_to_none, provenance_arrays, to_float, with_drift
+from extractors.base import (
+    Columns,
+    blank_to_none,
+    decode_text,
+    header_line,
+    only_parse_errors,
+    provenance_arrays,
+    to_float,
+    with_drift,
+    with_notes,
+)
 from extractors.raw_store import RawMeta
 from opengap.contracts import PROVENANCE_FIELDS
 from opengap.errors import ParseError
 from opengap.source import Source
+
+log = logging.getLogger(__name__)
 
 NAME = "lmarena_legacy"
 SPACE = "lmarena-ai/chatbot-arena-leaderboard"
@@ -71,45 +85,79 @@ def table_date(meta: RawMeta) -> date:
     return date(int(d[:4]), int(d[4:6]), int(d[6:]))
 
 
+def _dedupe(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """One row per (table_date, model): the one with the most non-null fields, then the first in the file.
+
+    Three of the eight captured tables list a display name twice (20240629: 1 repeat, 20241230: 5, 20250511: 6).
+    Every repeat agrees with its first listing on every field except ``key``: ``Yi-34B-Chat`` is listed twice
+    verbatim, and four models appear under two ratings keys, an API alias and a dated name (``Gemini-1.5-Pro-001``
+    as ``gemini-1.5-pro-api-0514`` and ``gemini-1.5-pro-001``; likewise Gemini-1.5-Flash-001,
+    Meta-Llama-3.1-405B-Instruct-fp8, ChatGPT-4o-latest (2024-08-08), Gemini-2.0-Flash-001). Licence and
+    organization, what this source is read for, are the same in both, so nothing it is used for is lost; the most
+    complete row wins should a future repeat differ, and file order (the first-listed key) breaks the tie.
+    """
+    kept: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        previous = kept.get(row["model"])
+        if previous is None or _filled(row) > _filled(previous):
+            kept[row["model"]] = row
+    return list(kept.values()), len(rows) - len(kept)
+
+
+def _number(rec: dict[str, str], column: str, meta: RawMeta, at: str) -> float | None:
+    """An optional metric: a non-finite value ("inf", 1e400) becomes null with a WARNING (extractors/base.py)."""
+    return to_float(rec.get(column), meta=meta, column=column, at=at)
+
+
+def _filled(row: dict[str, Any]) -> int:
+    return sum(value is not None for value in row.values())
+
+
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
-    """One row per model listed in the table. ``License`` is kept verbatim (typos included)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{meta.file} is not UTF-8 text: {exc}") from exc
+    """One row per model listed in the table (a repeated name kept once: see ``_dedupe``). ``License`` is kept
+    verbatim (typos included). The number of repeats dropped is a parse note (``extractors.base.notes_of``)."""
+    text = decode_text(raw, meta.file, "a readable CSV")
+    header_line(text, meta.file)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    drift = COLUMNS.check(reader.fieldnames or [], meta)
-    day = table_date(meta)
-    rows = []
-    for line_no, rec in enumerate(reader, start=2):
-        if None in rec or any(v is None for v in rec.values()):
-            raise ParseError(f"{meta.file} line {line_no}: wrong number of fields (truncated or malformed CSV)")
-        model = blank_to_none(rec["Model"])
-        if model is None:
-            continue
-        rows.append(
-            {
-                "table_date": day,
-                "key": blank_to_none(rec.get("key")),
-                "model": model,
-                "license": blank_to_none(rec["License"]),
-                "organization": blank_to_none(rec.get("Organization")),
-                "knowledge_cutoff": blank_to_none(rec.get("Knowledge cutoff date")),
-                "mt_bench_score": to_float(rec.get("MT-bench (score)"), meta=meta, column="MT-bench (score)"),
-                "mt_bench_win_rate_pct": to_float(
-                    rec.get("MT-bench (win rate %)"), meta=meta, column="MT-bench (win rate %)"
-                ),
-                "arena_elo": to_float(rec.get("Arena Elo rating"), meta=meta, column="Arena Elo rating"),
-                "mmlu": to_float(rec.get("MMLU"), meta=meta, column="MMLU"),
-                "link": blank_to_none(rec.get("Link")),
-            }
-        )
+    try:
+        drift = COLUMNS.check(reader.fieldnames or [], meta)
+        day = table_date(meta)
+        rows = []
+        for line_no, rec in enumerate(reader, start=2):
+            if None in rec or any(v is None for v in rec.values()):
+                raise ParseError(f"{meta.file} line {line_no}: wrong number of fields (truncated or malformed CSV)")
+            model = blank_to_none(rec["Model"])
+            if model is None:
+                continue
+            at = f"line {line_no} ({model})"
+            rows.append(
+                {
+                    "table_date": day,
+                    "key": blank_to_none(rec.get("key")),
+                    "model": model,
+                    "license": blank_to_none(rec["License"]),
+                    "organization": blank_to_none(rec.get("Organization")),
+                    "knowledge_cutoff": blank_to_none(rec.get("Knowledge cutoff date")),
+                    "mt_bench_score": _number(rec, "MT-bench (score)", meta, at),
+                    "mt_bench_win_rate_pct": _number(rec, "MT-bench (win rate %)", meta, at),
+                    "arena_elo": _number(rec, "Arena Elo rating", meta, at),
+                    "mmlu": _number(rec, "MMLU", meta, at),
+                    "link": blank_to_none(rec.get("Link")),
+                }
+            )
+    except csv.Error as exc:
+        raise ParseError(f"{meta.file} line {reader.line_num}: unreadable CSV: {exc}") from exc
     if not rows:
         raise ParseError(f"{meta.file} holds no model rows")
+    rows, dropped = _dedupe(rows)
+    if dropped:
+        log.info("%s: dropped %d repeated model row(s)", meta.file, dropped)
     table = pa.Table.from_pylist(rows)
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    table = with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return with_notes(table, {"duplicates_dropped": dropped} if dropped else {})
 
 
 SOURCE = Source(

@@ -24,12 +24,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from extractors.base import Columns, hub_endpoint, provenance_arrays, with_drift
+from extractors.base import (
+    Columns,
+    check_utf8,
+    decode_text,
+    header_line,
+    hub_endpoint,
+    only_parse_errors,
+    optional_number,
+    provenance_arrays,
+    with_drift,
+)
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
     EVIDENCE_FIELD,
     IDENTITY_FIELDS,
+    MAX_ROW_DROP,
     OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
@@ -191,6 +202,7 @@ def fetch(
             file=RAW_FILE,
             url=parquet_url(),
             refresh=refresh,
+            expect="parquet",
         )
     ]
 
@@ -206,11 +218,10 @@ def _read_records(raw: bytes, meta: RawMeta) -> tuple[list[str], list[dict[str, 
             table = pq.read_table(io.BytesIO(raw))
         except (pa.ArrowException, OSError) as exc:
             raise ParseError(f"{_where(meta)} is not a readable parquet file (truncated download?): {exc}") from exc
+        table = check_utf8(table, _where(meta))
         return table.column_names, table.to_pylist()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{_where(meta)} is neither parquet nor UTF-8 CSV (truncated?): {exc}") from exc
+    text = decode_text(raw, _where(meta), "parquet or a readable CSV")  # else a ParseError naming the bad byte
+    header_line(text, _where(meta))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -240,6 +251,8 @@ def _text(value: Any) -> str | None:
 
 
 def _float(value: Any) -> float | None:
+    if isinstance(value, float) and math.isnan(value):
+        return value  # a NaN in a numeric column is a value, not a blank: the number rule in parse makes it null
     if _blank(value):
         return None
     if isinstance(value, bool):
@@ -247,10 +260,11 @@ def _float(value: Any) -> float | None:
     return float(value)
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any) -> int | float | None:
+    """An integer, or a non-finite float as it is (the number rule in ``parse`` turns it into null)."""
     number = _float(value)
-    if number is None:
-        return None
+    if number is None or not math.isfinite(number):
+        return number
     if not number.is_integer():
         raise ValueError(value)
     return int(number)
@@ -327,8 +341,12 @@ def _is_fboulnois(columns: list[str]) -> bool:
     return "eval_name" not in columns and "model_name" in columns and "model_precision" in columns
 
 
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
-    """One row per evaluation, sorted by ``eval_name``. New columns are drift (recorded, not read)."""
+    """One row per evaluation, sorted by ``eval_name``. New columns are drift (recorded, not read).
+
+    Every numeric column is an optional metric: a non-finite value (NaN, ±inf, 1e400) or an integer beyond int64
+    becomes null with a WARNING (the rule in extractors/base.py)."""
     columns, records = _read_records(raw, meta)
     fboulnois = _is_fboulnois(columns)
     drift = (FBOULNOIS_COLUMNS if fboulnois else DATASET_COLUMNS).check(columns, meta)
@@ -341,8 +359,10 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
             value = rec.get(col) if col else None
             try:
                 row[out] = convert(value)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 raise ParseError(f"{_where(meta)}: data row {n} column {col!r} holds unexpected {value!r}") from exc
+            if isinstance(row[out], float | int) and not isinstance(row[out], bool):
+                row[out] = optional_number(row[out], meta=meta, column=str(col), at=f"data row {n}")
         if fboulnois:
             ok = row["fullname"] is not None and row["precision"] is not None
             eval_name = f"{row['fullname'].replace('/', '_')}_{row['precision']}" if ok else None
@@ -367,6 +387,7 @@ TABLE = TableSpec(
     KEY,
     "Open LLM Leaderboard (retired, static): evaluations of open-weights Hub models, licence, base model.",
     as_of="the retired leaderboard's contents submitted on or before the snapshot date",
+    max_row_drop=MAX_ROW_DROP,
 )
 
 SOURCE = Source(

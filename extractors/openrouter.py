@@ -11,20 +11,29 @@ out null); some captures are the bare ``.data`` array instead of the ``{"data": 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
 import requests
 
-from extractors.base import Columns, provenance_arrays, with_drift
+from extractors.base import (
+    Columns,
+    load_json,
+    null_with_warning,
+    only_parse_errors,
+    optional_number,
+    provenance_arrays,
+    with_drift,
+)
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
     EVIDENCE_FIELD,
     IDENTITY_FIELDS,
+    MAX_ROW_DROP,
     OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
@@ -89,6 +98,7 @@ def fetch(
             url=API_URL,
             params=dict(PARAMS),
             refresh=refresh,
+            expect="json",
         )
     ]
 
@@ -103,10 +113,7 @@ def _where(meta: RawMeta) -> str:
 
 
 def _models(raw: bytes, meta: RawMeta) -> list[Any]:
-    try:
-        doc: Any = json.loads(raw)
-    except ValueError as exc:  # also UnicodeDecodeError
-        raise ParseError(f"{_where(meta)} is not valid JSON (truncated download?): {exc}") from exc
+    doc: Any = load_json(raw, _where(meta))
     if isinstance(doc, dict):
         if not isinstance(doc.get("data"), list):
             raise ParseError(f"{_where(meta)}: JSON object without a 'data' array (an error answer?)")
@@ -116,18 +123,36 @@ def _models(raw: bytes, meta: RawMeta) -> list[Any]:
     raise ParseError(f"{_where(meta)}: JSON is neither {{'data': [...]}} nor an array of models")
 
 
+# Every number here is optional (prices, context length, creation time): a non-finite value (a NaN/Infinity
+# literal, 1e400, "Infinity") or one beyond int64 (2**63) becomes null with a WARNING, the rule in
+# extractors/base.py; text that is not a number at all stays a ParseError.
+
+
 def _price(pricing: dict[str, Any], name: str, model_id: str, meta: RawMeta) -> Decimal | None:
     """USD per token as a Decimal: the API writes decimal strings ("0.00000025"); float would add noise."""
     value = pricing.get(name)
     if value is None or value == "":
         return None
+    if isinstance(value, bool | list | dict):
+        raise ParseError(f"{_where(meta)}: model {model_id!r} has non-numeric pricing.{name} {value!r}")
     try:
         price = Decimal(str(value))
     except InvalidOperation as exc:
         raise ParseError(f"{_where(meta)}: model {model_id!r} has non-numeric pricing.{name} {value!r}") from exc
-    if not price.is_finite():
-        raise ParseError(f"{_where(meta)}: model {model_id!r} has non-numeric pricing.{name} {value!r}")
+    if not price.is_finite():  # "NaN", "Infinity", or a NaN/Infinity literal
+        return null_with_warning(value, meta=meta, column=f"pricing.{name}", at=f"model {model_id!r}")
     return price
+
+
+def _per_million(price: Decimal | None, name: str, model_id: str, meta: RawMeta) -> float | None:
+    """USD per 1M tokens; a price too large for a float ("1e400" is a finite Decimal) follows the rule."""
+    if price is None:
+        return None
+    try:
+        value = float(price * PER_MILLION)
+    except ArithmeticError:  # decimal.Overflow beyond the context's exponent range
+        value = math.inf
+    return optional_number(value, meta=meta, column=f"pricing.{name}", at=f"model {model_id!r}")
 
 
 def _date(value: Any, column: str, model_id: str, meta: RawMeta) -> dt.date | None:
@@ -142,11 +167,29 @@ def _date(value: Any, column: str, model_id: str, meta: RawMeta) -> dt.date | No
 def _int(value: Any, column: str, model_id: str, meta: RawMeta) -> int | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if not isinstance(value, float) or not value.is_integer():
+    if isinstance(value, float) and not math.isfinite(value):
+        return optional_number(value, meta=meta, column=column, at=f"model {model_id!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
         raise ParseError(f"{_where(meta)}: model {model_id!r} has non-integer {column} {value!r}")
-    return int(value)
+    return optional_number(value, meta=meta, column=column, at=f"model {model_id!r}")  # int64 range
+
+
+def _created(value: Any, model_id: str, meta: RawMeta) -> dt.datetime | None:
+    """Unix seconds as a UTC time; a timestamp no date can hold (after year 9999) follows the number rule."""
+    seconds = _int(value, "created", model_id, meta)
+    try:
+        return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return null_with_warning(seconds, meta=meta, column="created", at=f"model {model_id!r}")
+
+
+def _str(value: Any, column: str, model_id: str, meta: RawMeta) -> str | None:
+    """A text field: a string ("" is null) or null. A number, list or object means the format changed."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ParseError(f"{_where(meta)}: model {model_id!r} has {column} {value!r}, not a string")
 
 
 # The keys of a model object (any model of the page). `canonical_slug`, `knowledge_cutoff` and
@@ -168,6 +211,7 @@ MODEL_KEYS = Columns(
 )
 
 
+@only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per model id, sorted by id. Routers with negative (sentinel) prices are left out."""
     models = _models(raw, meta)
@@ -194,24 +238,19 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         if hf_id is not None and not isinstance(hf_id, str):
             raise ParseError(f"{_where(meta)}: model {model_id!r} has a non-string hugging_face_id {hf_id!r}")
         hf_id = None if hf_id is None else hf_id.strip()
-        created = _int(model.get("created"), "created", model_id, meta)
-        try:
-            created_at = None if created is None else dt.datetime.fromtimestamp(created, dt.UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise ParseError(f"{_where(meta)}: model {model_id!r} has out-of-range created {created}") from exc
         architecture = model.get("architecture")
         modality = architecture.get("modality") if isinstance(architecture, dict) else None
         rows[model_id] = {
             "model_id": model_id,
-            "canonical_slug": model.get("canonical_slug") or None,
-            "name": model.get("name") or None,
+            "canonical_slug": _str(model.get("canonical_slug"), "canonical_slug", model_id, meta),
+            "name": _str(model.get("name"), "name", model_id, meta),
             "hugging_face_id": hf_id or None,
             "hf_id_state": "null" if hf_id is None else ("empty" if hf_id == "" else "repo"),
-            "created": created_at,
+            "created": _created(model.get("created"), model_id, meta),
             "context_length": _int(model.get("context_length"), "context_length", model_id, meta),
-            "modality": modality or None,
-            "price_prompt_per_1m": None if prompt is None else float(prompt * PER_MILLION),
-            "price_completion_per_1m": None if completion is None else float(completion * PER_MILLION),
+            "modality": _str(modality, "architecture.modality", model_id, meta),
+            "price_prompt_per_1m": _per_million(prompt, "prompt", model_id, meta),
+            "price_completion_per_1m": _per_million(completion, "completion", model_id, meta),
             "is_free": model_id.endswith(FREE_SUFFIX),
             "base_model_id": base_model_id(model_id),
             "is_router": model_id in ZERO_PRICE_ROUTERS,
@@ -250,6 +289,7 @@ TABLE = TableSpec(
     as_of="the OpenRouter catalogue as retrieved on or before the snapshot date (current state only; "
     "left out of backfills of earlier dates)",
     values={"hf_id_state": ("repo", "empty", "null")},
+    max_row_drop=MAX_ROW_DROP,
 )
 
 SOURCE = Source(

@@ -3,6 +3,8 @@
 Layout: ``<root>/<source>/<snapshot_date>/<file>`` and ``<file>.meta.json``; the root is a local folder or
 an fsspec URL. Files are immutable: a second
 write of the same path is refused unless the caller asks to refresh. Parsing only ever reads from here.
+A body refused at fetch time (an error page instead of data) is kept for diagnosis under
+``<snapshot_date>/_rejected/<file>.<timestamp>``, a sub-folder that ``files()`` and ``read_all()`` never list.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from opengap.errors import RawStoreError
 from opengap.storage import Storage
 
 META_SUFFIX = ".meta.json"
+REJECTED_DIR = "_rejected"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,40 @@ class RawStore:
         self.storage.write_bytes(path, content)
         self.storage.write_bytes(f"{path}{META_SUFFIX}", json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
         return RawFile(content, meta, self.storage.uri(path))
+
+    def reject(
+        self,
+        source: str,
+        snapshot_date: str,
+        file: str,
+        content: bytes,
+        *,
+        url: str,
+        status: int,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        reason: str,
+    ) -> str:
+        """Keep a refused body and its metadata (``reason`` in ``note``) where parsing never looks; return its
+        address. Each rejection gets its own timestamped name, so none overwrites another."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        name = f"{REJECTED_DIR}/{file}.{stamp}"
+        path = self.path(source, snapshot_date, name)
+        meta = RawMeta(
+            source=source,
+            file=name,
+            url=url,
+            retrieved_at=utc_now_iso(),
+            sha256=sha256_hex(content),
+            size=len(content),
+            status=status,
+            params=dict(params or {}),
+            headers=dict(headers or {}),
+            note=reason,
+        )
+        self.storage.write_bytes(path, content)
+        self.storage.write_bytes(f"{path}{META_SUFFIX}", json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
+        return self.storage.uri(path)
 
     def read_meta(self, source: str, snapshot_date: str, file: str) -> RawMeta:
         meta_path = f"{self.path(source, snapshot_date, file)}{META_SUFFIX}"

@@ -34,10 +34,12 @@ def nightly(
     refresh: bool = False,
     data_dir: str | None = None,
     docs: bool = True,
+    allow_row_drop: list[str] | None = None,
 ) -> SnapshotOutcome:
     """Build, validate and publish the snapshot for ``snapshot_date`` (default: today UTC, or offline the
     archive's newest date), with its Data Docs unless ``docs`` is False. Raises ValidationFailed when a
-    blocking expectation fails (after quarantining)."""
+    blocking expectation fails (after quarantining). ``allow_row_drop`` names tables whose rows may fall more
+    than their contract allows against the previous snapshot (a known upstream change)."""
     settings = load_settings(data_dir)
     chosen = registry.check(sources)
     archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
@@ -54,7 +56,13 @@ def nightly(
         for parsing in [parse_source.submit(raw) for raw in inputs]:
             parsing.result()
         outcome = snapshot_for_date(
-            inputs, snapshot_date, settings.data_dir, "replay" if offline else "nightly", force=True, docs=docs
+            inputs,
+            snapshot_date,
+            settings.data_dir,
+            "replay" if offline else "nightly",
+            force=True,
+            docs=docs,
+            allow_row_drop=tuple(allow_row_drop or ()),
         )
         collect_garbage(Layout(settings.data_dir))
     if outcome.status == "quarantined":

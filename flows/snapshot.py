@@ -17,12 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from expectations.generated import row_count_change
 from expectations.validate import validate_tables
 from extractors import registry
-from extractors.base import drift_of
+from extractors.base import drift_of, notes_of
 from extractors.raw_store import RawStore, utc_now_iso
 from flows.runtime import docs_folder_prefix
 from opengap.config import code_version
+from opengap.contracts import TableSpec
 from opengap.errors import RawStoreError
 from transforms import as_of, openness
 from transforms.as_of import Indexed
@@ -74,8 +76,12 @@ def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -
     if not raws:
         raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
     tables = [declared.parse(r.content, r.meta) for r in raws]
-    drift = {raw.meta.file: found for raw, table in zip(raws, tables, strict=True) if (found := drift_of(table))}
-    return as_of.index(declared, concat_parsed(tables).to_pandas()), drift
+    reports = {}
+    for raw, table in zip(raws, tables, strict=True):
+        report = {"drift": drift_of(table), "parse_notes": notes_of(table)}
+        if report := {kind: found for kind, found in report.items() if found}:
+            reports[raw.meta.file] = report
+    return as_of.index(declared, concat_parsed(tables).to_pandas()), reports
 
 
 def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -88,9 +94,10 @@ def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> Ind
     return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))[0]
 
 
-def column_drift(raw: RawInput, files: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per raw file of the folder, the columns it added or lacks against its parser's contract (see
-    ``extractors.base.Columns``); files without drift are left out."""
+def parse_reports(raw: RawInput, files: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per raw file of the folder, what parsing found beyond rows: ``drift`` (columns added or missing against
+    the parser's contract, see ``extractors.base.Columns``) and ``parse_notes`` (e.g. duplicates dropped);
+    files with neither are left out."""
     return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files))[1]
 
 
@@ -125,9 +132,11 @@ def make_snapshot(
     force: bool = False,
     docs: bool = True,
     update_latest: bool = True,
+    allow_row_drop: tuple[str, ...] = (),
 ) -> SnapshotOutcome:
     """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
-    ``update_latest=False`` leaves the catalog and ``latest`` to the caller (see ``publish_latest``)."""
+    ``update_latest=False`` leaves the catalog and ``latest`` to the caller (see ``publish_latest``);
+    ``allow_row_drop`` names tables whose rows may fall more than their contract allows (a known change)."""
     layout = Layout(data_dir)
     files = {i.source: i.files() for i in inputs}  # read each metadata file once per snapshot
     fingerprint = inputs_fingerprint(files)
@@ -146,9 +155,12 @@ def make_snapshot(
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         specs = table_specs()
         staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
+        baseline, floors = _row_count_floors(layout, snapshot_date, mode, staged, specs, allow_row_drop)
         with tempfile.TemporaryDirectory(prefix=docs_folder_prefix()) as local_docs:
             # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
-            report = validate_tables(read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None)
+            report = validate_tables(
+                read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None, extra=floors
+            )
             if docs:
                 layout.storage.upload_tree(Path(local_docs), f"{layout.staging(run_id)}/docs")
         manifest = {
@@ -172,14 +184,12 @@ def make_snapshot(
                     **({"attribution": declared.attribution} if declared.attribution else {}),
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
-                    "files": [
-                        {**f, **({"drift": d} if (d := column_drift(i, files[i.source]).get(f["file"])) else {})}
-                        for f in files[i.source]
-                    ],
+                    "files": [{**f, **parse_reports(i, files[i.source]).get(f["file"], {})} for f in files[i.source]],
                 }
                 for i in inputs
             },
             "validation": report.to_dict(),
+            **({"row_count_baseline": baseline} if baseline else {}),
         }
         rows = {name: info["rows"] for name, info in staged.items()}
         if not report.success:
@@ -189,6 +199,34 @@ def make_snapshot(
             )
         result = commit(layout, manifest, update_latest=update_latest)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
+
+
+def _row_count_floors(
+    layout: Layout,
+    snapshot_date: str,
+    mode: str,
+    staged: dict[str, dict[str, Any]],
+    specs: dict[str, TableSpec],
+    allowed: tuple[str, ...],
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The previous published snapshot's row counts as floors (see ``TableSpec.max_row_drop``), and what the
+    manifest records about them. Backfills are left out: every date of a backfill is cut from the same raw
+    files, so a short download shrinks them all alike and no earlier date can reveal it."""
+    if mode == "backfill":
+        return {}, {}
+    dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
+    previous_date = max((d for d in dates if d <= snapshot_date), default=None)
+    if previous_date is None:
+        return {}, {}
+    previous = layout.storage.read_json(layout.manifest(previous_date))["tables"]
+    floors = {}
+    for name in staged:
+        if name in previous and name not in allowed:
+            found = row_count_change(specs[name], previous[name]["rows"], previous_date)
+            if found is not None:
+                floors[name] = [found]
+    baseline = {"snapshot_date": previous_date, "checked": sorted(floors), "allowed_to_drop": sorted(allowed)}
+    return baseline, floors
 
 
 def _identity_counts(tables: dict[str, Any]) -> dict[str, Any]:

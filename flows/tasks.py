@@ -10,18 +10,19 @@ from prefect.cache_policies import NO_CACHE
 from extractors import registry
 from extractors.http import make_session
 from extractors.raw_store import RawStore
-from flows.snapshot import RawInput, SnapshotOutcome, column_drift, load_parsed, make_snapshot
+from flows.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot, parse_reports
 from opengap.config import Settings, today_utc
-from opengap.errors import FetchError, RawStoreError
+from opengap.errors import RawStoreError, TransientFetchError
 from opengap.storage import Storage
 from transforms.as_of import LeaderboardHistory
 
 
 def _is_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry the task only for network failures; a refused date or a bad answer will not heal by waiting."""
+    """Retry the task only for fetch failures that waiting may heal (timeouts, 5xx, 429, short bodies). A 404,
+    the size cap, an HTML page instead of data or a refused date fail at once: a retry would only repeat them."""
     try:
         state.result()
-    except FetchError:
+    except TransientFetchError:
         return True
     except Exception:  # any other failure is final
         return False
@@ -81,8 +82,11 @@ def parse_source(raw: RawInput) -> list[str]:
     parsed = load_parsed(raw, files)
     logger = get_run_logger()
     logger.info("%s: parsed %d rows from %s", raw.source, len(parsed), raw.raw_date)
-    for file, drift in column_drift(raw, files).items():
-        logger.warning("%s file %s: column drift %s (recorded in the manifest)", raw.source, file, drift)
+    for file, report in parse_reports(raw, files).items():
+        if "drift" in report:
+            logger.warning("%s file %s: column drift %s (in the manifest)", raw.source, file, report["drift"])
+        if "parse_notes" in report:
+            logger.info("%s file %s: %s (in the manifest)", raw.source, file, report["parse_notes"])
     return [d.isoformat() for d in parsed.publish_dates()] if isinstance(parsed, LeaderboardHistory) else []
 
 
@@ -95,9 +99,19 @@ def snapshot_for_date(
     force: bool,
     docs: bool,
     update_latest: bool = True,
+    allow_row_drop: tuple[str, ...] = (),
 ) -> SnapshotOutcome:
     """Build, validate and publish (or quarantine, or skip) one snapshot date."""
-    outcome = make_snapshot(inputs, snapshot_date, data_dir, mode, force=force, docs=docs, update_latest=update_latest)
+    outcome = make_snapshot(
+        inputs,
+        snapshot_date,
+        data_dir,
+        mode,
+        force=force,
+        docs=docs,
+        update_latest=update_latest,
+        allow_row_drop=allow_row_drop,
+    )
     logger = get_run_logger()
     if outcome.status == "quarantined":
         logger.error(

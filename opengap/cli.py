@@ -53,6 +53,17 @@ def _sources(option: str | None) -> list[str]:
     return registry.check(names or None)
 
 
+def _tables(option: str | None, name: str) -> list[str]:
+    """A comma-separated list of table names, checked against the table contracts."""
+    from transforms.tables import table_specs
+
+    tables = [t.strip() for t in (option or "").split(",") if t.strip()]
+    unknown = [t for t in tables if t not in table_specs()]
+    if unknown:
+        raise OpengapError(f"{name}: unknown table(s) {', '.join(unknown)}; tables are {', '.join(table_specs())}")
+    return tables
+
+
 def fail(exc: BaseException) -> None:
     """One clear line and a non-zero exit; the traceback only with --debug."""
     if DEBUG["on"]:
@@ -193,6 +204,13 @@ def run(
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
     ] = False,
     docs: Annotated[bool, typer.Option(help="Build the snapshot's Data Docs (HTML validation report).")] = True,
+    allow_row_drop: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated tables whose rows may fall more than their contract allows against the previous "
+            "snapshot (a known upstream change; recorded in the manifest)."
+        ),
+    ] = None,
     data_dir: Annotated[
         str | None, typer.Option(help="Data directory or URL (default $OPENGAP_DATA_DIR or ./data).")
     ] = None,
@@ -202,6 +220,7 @@ def run(
     try:
         chosen = _sources(sources)
         date = snapshot_date(date) if date is not None else None
+        allowed = _tables(allow_row_drop, "--allow-row-drop")
         _prepare_run(settings.data_dir, "run")
         from flows.nightly import newest_archive_date, nightly
         from warehouse.layout import Layout
@@ -220,6 +239,7 @@ def run(
                     refresh=refresh,
                     data_dir=settings.data_dir,
                     docs=docs,
+                    allow_row_drop=allowed,
                 )
         print_summary(settings.data_dir, result.snapshot_date)
     except Exception as exc:  # one line (fail); the traceback is in the log file, or on screen with --debug
@@ -390,7 +410,7 @@ def parse(
     import pyarrow.parquet as pq
 
     from extractors import registry
-    from extractors.base import drift_of
+    from extractors.base import drift_of, notes_of
     from extractors.raw_store import RawMeta, sha256_hex
     from transforms.linking import tag_alone
 
@@ -412,6 +432,8 @@ def parse(
         parsed = declared.parse(raw, meta)
         if drift := drift_of(parsed):
             console.print(f"[yellow]column drift in {file.name}: {json.dumps(drift)}[/yellow]")
+        if notes := notes_of(parsed):
+            console.print(f"parse notes for {file.name}: {json.dumps(notes)}")
         rows = tag_alone(declared, parsed.to_pandas())
         table = pa.Table.from_pandas(rows, preserve_index=False)
         if out is None:

@@ -33,6 +33,13 @@ OPENNESS_FIELDS = [
 EVIDENCE_FIELD = pa.field("openness_evidence", pa.string(), nullable=False)  # every claim, on one line
 
 
+# The row fall a source table's contract accepts by default between two nightly snapshots (see
+# TableSpec.max_row_drop). The captured histories grow between retrievals (Epoch notable 825 -> 954 rows from
+# 2024-07 to 2025-05, OpenRouter 318 -> 368 from 2025-05 to 2026-05); the truncated downloads reproduced in
+# issue 9 lost about 40 %.
+MAX_ROW_DROP = 0.2
+
+
 def row_fields(schema: pa.Schema) -> list[pa.Field]:
     """A parser's columns without the provenance ones (which a published table puts last)."""
     return [f for f in schema if f.name not in PROVENANCE]
@@ -46,6 +53,10 @@ class TableSpec:
     description: str
     as_of: str  # what "as of the snapshot date" means for this table (stated in every manifest)
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # columns that take only these values
+    # The largest fall in rows a nightly run accepts against the previous published snapshot (0.2: 20 %), or
+    # None for no check. A source table that shrinks more was most likely cut short (a truncated CSV still
+    # parses); `--allow-row-drop TABLE` accepts a known upstream change.
+    max_row_drop: float | None = None
 
     def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
         """Cast a DataFrame to the declared schema (column order included); a mismatch fails here."""

@@ -6,7 +6,16 @@ class OpengapError(Exception):
 
 
 class FetchError(OpengapError):
-    """A source could not be downloaded (network, HTTP status, size limit)."""
+    """A source could not be downloaded (network, HTTP status, size limit, an error page instead of data)."""
+
+
+class TransientFetchError(FetchError):
+    """A failure that waiting may heal (timeout, 5xx, 408/425/429, reset, short body): the task retries it."""
+
+
+class FinalFetchError(FetchError):
+    """A failure that retrying will not heal (other 4xx, size cap, an HTML page instead of data, a Retry-After
+    longer than we wait): the task fails at once."""
 
 
 class ParseError(OpengapError):

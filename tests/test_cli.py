@@ -62,7 +62,7 @@ def test_parse_preview_and_clear_errors(tmp_path):
     result = runner.invoke(app, ["parse", "nope", str(broken)])
     assert result.exit_code == 1 and "unknown source 'nope'" in result.output
     result = runner.invoke(app, ["parse", "lmarena", str(broken)])
-    assert result.exit_code == 1 and "neither parquet nor JSON" in result.output
+    assert result.exit_code == 1 and "error:" in result.output and "lmarena file notable_ai_models.csv" in result.output
 
 
 def test_status_without_snapshot_says_what_to_do(tmp_path):
@@ -108,3 +108,16 @@ def test_parse_other_sources(tmp_path):
     assert apache and {r["openness_tier"] for r in apache} == {"open_weights_unrestricted"}
     result = runner.invoke(app, ["parse", "openrouter", str(FIXTURES / "openrouter" / "models_2026-02-27.json")])
     assert result.exit_code == 0 and "17 rows parsed" in result.output
+
+
+def test_parse_prints_drift_and_parse_notes(tmp_path):
+    lines = (FIXTURES / "lmarena_legacy" / "leaderboard_table_20250511.csv").read_text().splitlines()
+    header = lines[0].replace(",Link", ",Link,Votes")  # a column the contract does not know
+    rows = [f"{line},1" for line in lines[1:]]
+    table = tmp_path / "leaderboard_table_20250511.csv"
+    table.write_text("\n".join([header, *rows, rows[0]]) + "\n")  # the first model listed twice
+    result = runner.invoke(app, ["parse", "lmarena-legacy", str(table)])
+    assert result.exit_code == 0, result.output
+    assert 'column drift in leaderboard_table_20250511.csv: {"new": ["Votes"]}' in result.output
+    assert 'parse notes for leaderboard_table_20250511.csv: {"duplicates_dropped": 1}' in result.output
+    assert f"{len(lines) - 1} rows parsed" in result.output

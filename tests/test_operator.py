@@ -3,10 +3,12 @@ starts, one-line errors, one run per data directory, leftovers of killed runs cl
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,58 @@ def test_latest_is_never_a_future_date(tmp_path, tables_for):
     # A manifest dated in the future (written by a version that let a future --date through) is not latest.
     _publish(layout, "2030-01-01", tables_for("2026-10-02"), report=passed)
     assert read_latest(layout)["snapshot_date"] == "2026-10-02"
+
+
+def _copy_raw(store, sources, cut=None):
+    """Copy the shipped archive's newest raw folders of ``sources`` into ``store``; ``cut(file, content)`` may
+    shorten a file first (a download cut short, with its own matching checksum)."""
+    from extractors.raw_store import RawStore
+    from flows.snapshot import RawInput
+
+    archive = RawStore(REPO / "fixtures" / "archive" / "raw")
+    inputs = []
+    for source in sources:
+        day = archive.dates(source)[-1]
+        for raw in archive.read_all(source, day):
+            content = cut(raw.meta.file, raw.content) if cut else raw.content
+            store.write(source, day, raw.meta.file, content, url=raw.meta.url, params=raw.meta.params)
+        inputs.append(RawInput(source, str(store.root), day))
+    return inputs
+
+
+def _first_rows(fraction):
+    def cut(file, content):
+        if file != "notable_ai_models.csv":
+            return content
+        reader = csv.reader(io.StringIO(content.decode(), newline=""))  # values hold newlines
+        header, *rows = list(reader)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([header, *rows[: int(len(rows) * fraction)]])
+        return out.getvalue().encode()
+
+    return cut
+
+
+def test_a_source_table_cut_short_is_quarantined_unless_the_drop_is_allowed(tmp_path):
+    from extractors.raw_store import RawStore
+    from flows.snapshot import make_snapshot
+
+    data = str(tmp_path / "data")
+    good = _copy_raw(RawStore(tmp_path / "good"), ["lmarena", "epoch"])
+    assert make_snapshot(good, "2026-10-01", data, "replay", docs=False).published
+    short = _copy_raw(RawStore(tmp_path / "short"), ["lmarena", "epoch"], cut=_first_rows(0.6))
+    outcome = make_snapshot(short, "2026-10-02", data, "replay", docs=False)
+    assert outcome.status == "quarantined" and outcome.rows["epoch_models"] < 0.8 * 307
+    manifest = json.loads((Path(outcome.quarantine_path) / "manifest.json").read_text())
+    [failure] = [f for f in manifest["validation"]["blocking"] if f["table"] == "epoch_models"]
+    assert failure["expectation"] == "expect_table_row_count_to_be_between"
+    assert "at most 20% from the 307 of the snapshot of 2026-10-01" in failure["why"]
+    assert manifest["row_count_baseline"]["snapshot_date"] == "2026-10-01"
+    assert "epoch_models" in manifest["row_count_baseline"]["checked"]
+
+    allowed = make_snapshot(short, "2026-10-02", data, "replay", docs=False, allow_row_drop=("epoch_models",))
+    assert allowed.published
+    published = json.loads((tmp_path / "data" / "manifests" / "2026-10-02.json").read_text())
+    assert published["row_count_baseline"]["allowed_to_drop"] == ["epoch_models"]
+    # A backfill compares nothing: its dates share one raw folder, so none can reveal a short download.
+    assert make_snapshot(short, "2026-09-30", data, "backfill", docs=False).published

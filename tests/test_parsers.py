@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from extractors import epoch, lmarena, lmarena_legacy
+from extractors.base import notes_of
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import ParseError
 
@@ -47,9 +48,9 @@ LEGACY_CAPTURES = {  # in date order
     "hfspace_leaderboard_table_20231220.csv": 65,
     "hfspace_leaderboard_table_20240109.csv": 68,
     "hfspace_leaderboard_table_20240125.csv": 71,
-    "hfspace_leaderboard_table_20240629.csv": 130,
-    "hfspace_leaderboard_table_20241230.csv": 229,
-    "hfspace_leaderboard_table_20250511.csv": 293,
+    "hfspace_leaderboard_table_20240629.csv": 129,  # 130 lines, 1 repeated model dropped
+    "hfspace_leaderboard_table_20241230.csv": 224,  # 229 lines, 5 dropped
+    "hfspace_leaderboard_table_20250511.csv": 287,  # 293 lines, 6 dropped
 }
 EPOCH_CAPTURES = {  # named rows, a repeated name counted once
     "all_ai_models_2025-04-23.csv": 2223,
@@ -510,7 +511,9 @@ def test_legacy_capture(name: str) -> None:
     path = CAPTURES / "lmarena" / name
     table, content = parse_path(lmarena_legacy, path)
     _, reference = csv_rows(content)
-    assert table.num_rows == LEGACY_CAPTURES[name] == len(reference)
+    assert table.num_rows == LEGACY_CAPTURES[name] == len({r["Model"] for r in reference})
+    dropped = len(reference) - table.num_rows
+    assert notes_of(table) == ({"duplicates_dropped": dropped} if dropped else {})
     assert table.schema == lmarena_legacy.SCHEMA
     day = name.removesuffix(".csv")[-8:]
     assert set(table["table_date"].to_pylist()) == {dt.date(int(day[:4]), int(day[4:6]), int(day[6:]))}
