@@ -7,13 +7,19 @@ Imported by the CLI before any flow module, because Prefect reads its settings w
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 # Prefect's default is 20 s, which a loaded 2-core machine misses (seen three times); starting the temporary
 # server takes ≈13 s here when idle.
@@ -45,12 +51,52 @@ def route_logs_to_file(path: Path) -> None:
     for name in _CONSOLE_LOGGERS:
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
-            # Prefect's console handlers, and this function's handler of an earlier command in this process.
-            if old.get_name() == _HANDLER_NAME or type(old).__module__.startswith("prefect."):
+            # Prefect's console handlers, any other handler writing to the terminal (logging.basicConfig's), and
+            # this function's handler of an earlier command in this process.
+            to_terminal = getattr(old, "stream", None) in (sys.stderr, sys.stdout)
+            if old.get_name() == _HANDLER_NAME or type(old).__module__.startswith("prefect.") or to_terminal:
                 logger.removeHandler(old)
                 if old.get_name() == _HANDLER_NAME:
                     old.close()
         logger.addHandler(handler)
+
+
+def _libc() -> ctypes.CDLL | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()  # loaded before any fork: the child must not load libraries between fork and exec
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent dies."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def popen_dying_with_parent(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` whose child is sent SIGTERM when the thread that started it ends, the process
+    killed with SIGKILL included (Linux's PR_SET_PDEATHSIG); a plain Popen on other platforms."""
+    if _LIBC is not None:
+        kwargs.setdefault("preexec_fn", _die_with_parent)
+    return subprocess.Popen(*args, **kwargs)
+
+
+def servers_die_with_their_run() -> None:
+    """Start Prefect's temporary API server as a child that dies with this process, so a run killed with
+    SIGKILL leaves no server behind (``clean_leftovers`` covers other platforms and older runs). Only Prefect's
+    server module sees the change. Nothing to do when PREFECT_API_URL names a persistent server."""
+    if os.environ.get("PREFECT_API_URL") or _LIBC is None:
+        return
+    from prefect.server.api import server
+
+    server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": popen_dying_with_parent})  # type: ignore[assignment]
 
 
 def explain(exc: BaseException) -> str | None:

@@ -110,6 +110,7 @@ def _prepare_run(data_dir: str, command: str) -> None:
     _check_data_dir(data_dir)
     runtime.prefect_environment()
     runtime.clean_leftovers()
+    runtime.servers_die_with_their_run()
     if not DEBUG["on"]:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         RUN_LOG["path"] = Layout(data_dir).local_dir / "logs" / f"{command}-{stamp}-{os.getpid()}.log"

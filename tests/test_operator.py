@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,35 @@ def test_a_source_table_cut_short_is_quarantined_unless_the_drop_is_allowed(tmp_
     assert published["row_count_baseline"]["allowed_to_drop"] == ["epoch_models"]
     # A backfill compares nothing: its dates share one raw folder, so none can reveal a short download.
     assert make_snapshot(short, "2026-09-30", data, "backfill", docs=False).published
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_server_started_by_a_run_dies_when_the_run_is_killed():
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[1]); from flows import runtime\n"
+            "child = runtime.popen_dying_with_parent(['sleep', '60'])\n"
+            "print(child.pid, flush=True); time.sleep(60)",
+            str(REPO),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # alive while its parent lives
+    parent.kill()  # SIGKILL: no atexit, no cleanup code runs
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # A dead child stays a zombie until init reaps it; a zombie's state is Z.
+        if Path(f"/proc/{child}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the child outlived its killed parent")
