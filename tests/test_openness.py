@@ -543,16 +543,17 @@ def test_build_jan_2025_deepseek_v3_is_best_open(jan_2025: dict[str, pa.Table]) 
     assert text["best_closed_rating"] == pytest.approx(1351.6329738660747)
     assert text["score_gap"] == pytest.approx(32.905136138036596)
     assert text["gap_within_ci"] is False  # 1324.72 (open upper) < 1344.13 (closed lower)
-    assert text["open_share_top10"] == pytest.approx(0.1)
-    assert text["open_share_top20"] == pytest.approx(4 / 15)
+    # Top N: the N highest-rated rows (the sample board has 21, so the top 20 is all but one).
+    assert (text["open_in_top10"], text["top10_size"], text["open_share_top10"]) == (1, 10, 0.1)
+    assert (text["open_in_top20"], text["top20_size"], text["open_share_top20"]) == (7, 20, 0.35)
     assert text["unknown_share_top20"] == 0.0
     style = gap["text_style_control"]
     assert (style["best_open_model"], style["best_open_rank"]) == ("deepseek-v3", 4)
     assert style["best_open_rating"] == pytest.approx(1277.533813037197)
     assert (style["best_closed_model"], style["best_closed_rank"]) == ("o1-2024-12-17", 1)
     assert style["best_closed_rating"] == pytest.approx(1322.8312793392734)
-    assert style["open_share_top10"] == pytest.approx(0.2)
-    assert style["open_share_top20"] == pytest.approx(4 / 13)
+    assert (style["open_in_top10"], style["top10_size"]) == (2, 10)
+    assert (style["open_in_top20"], style["top20_size"]) == (8, 20)  # the sample board has 20 rows
 
 
 def test_build_jan_2025_decisions(jan_2025: dict[str, pa.Table]) -> None:
@@ -591,3 +592,35 @@ def test_curated_files_are_plain_csv_that_duckdb_reads_too(name: str) -> None:
     con = duckdb.connect()
     assert con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true)", [str(path)]).fetchone()[0] == len(rows)
     assert all(row.get("reason") for row in rows)  # every hand-made decision says why
+
+
+def test_top_n_is_the_n_highest_rated_rows_even_when_ranks_tie() -> None:
+    from transforms.marts import open_closed_gap, top
+
+    # LMArena gives tied models one rank: here 11 rows hold a rank of 10 or better (two share rank 10).
+    ratings = [1400 - 5 * i for i in range(12)]
+    ranks = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 12]
+    board = pd.DataFrame(
+        {
+            "board": "text",
+            "category": "overall",
+            "leaderboard_publish_date": dt.date(2025, 2, 4),
+            "model_name": [f"m{i:02d}" for i in range(12)],
+            "model_key": [f"m{i:02d}" for i in range(12)],
+            "rating": ratings[:9] + [1355.0, 1355.0, 1355.0],  # m09-m11 tie on rating
+            "rating_lower": None,
+            "rating_upper": None,
+            "vote_count": [1000] * 10 + [500, 900],
+            "rank": ranks,
+            "openness": ["closed"] * 10 + ["open", "closed"],
+            **{c: "x" for c in ("source", "source_url", "raw_sha256")},
+            "retrieved_at": pd.Timestamp("2025-02-04", tz="UTC"),
+        }
+    )
+    assert (board["rank"] <= 10).sum() == 11
+    # Ties on rating go to the row with more votes: m09 (1000), then m11 (900), then m10 (500).
+    assert top(board, 10)["model_name"].tolist() == [f"m{i:02d}" for i in range(10)]
+    assert top(board, 11)["model_name"].tolist()[-1] == "m11"
+    gap = open_closed_gap(board, dt.date(2025, 2, 4), "overall").iloc[0]
+    assert (gap["open_in_top10"], gap["top10_size"], gap["open_share_top10"]) == (0, 10, 0.0)
+    assert (gap["open_in_top20"], gap["top20_size"]) == (1, 12)

@@ -22,18 +22,25 @@ def _best(board: pd.DataFrame, openness: str) -> pd.Series | None:
     return None if rows.empty else rows.sort_values(["rank", "rating"], ascending=[True, False], kind="stable").iloc[0]
 
 
-def _share(top: pd.DataFrame, value: str | None) -> float | None:
-    if top.empty:
-        return None
-    hits = top["openness"].isna() if value is None else top["openness"].eq(value)
-    return float(hits.sum()) / len(top)
+def top(rows: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` highest-rated rows of one board: ties broken by votes (more first), then by model name. Not
+    ``rank <= n``: LMArena ranks ties alike (rank = 1 + the number of models significantly better), so 11 or
+    more rows can hold a rank of 10 or better."""
+    votes = rows["vote_count"] if "vote_count" in rows.columns else pd.Series(0, index=rows.index)
+    order = pd.DataFrame({"rating": rows["rating"], "votes": votes.fillna(0), "name": rows["model_name"]})
+    ranked = order.sort_values(["rating", "votes", "name"], ascending=[False, False, True], kind="stable")
+    return rows.loc[ranked.index[:n]]
+
+
+def _count(rows: pd.DataFrame, value: str | None) -> int:
+    return int((rows["openness"].isna() if value is None else rows["openness"].eq(value)).sum())
 
 
 def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str) -> pd.DataFrame:
     """Per board and leaderboard (in ``category``, e.g. LMArena's ``overall``): best open vs best closed
-    model, their ratings and CIs, the rating gap (closed minus open; negative when open leads), open share
-    of the top 10 and 20 by the source's rank, the share of the top 20 whose openness is unknown, and the
-    best open rank."""
+    model, their ratings and CIs, the rating gap (closed minus open; negative when open leads), the open
+    models among the top 10 and 20 (see ``top``: count, size and share), the share of the top 20 whose
+    openness is unknown, and the best open rank."""
     records = []
     headline = scores[scores["category"] == category]
     for (board, category, published), rows in headline.groupby(GAP_KEY, sort=True):
@@ -56,10 +63,12 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str)
         # Overlapping 95% intervals: the leaderboard cannot tell the two apart. Null when a CI is missing.
         cis = both and pd.notna([best_open["rating_upper"], best_closed["rating_lower"]]).all()
         record["gap_within_ci"] = bool(best_open["rating_upper"] >= best_closed["rating_lower"]) if cis else None
-        top10, top20 = rows[rows["rank"] <= 10], rows[rows["rank"] <= 20]
-        record["open_share_top10"] = _share(top10, "open")
-        record["open_share_top20"] = _share(top20, "open")
-        record["unknown_share_top20"] = _share(top20, None)
+        for n in (10, 20):
+            head = top(rows, n)
+            record[f"open_in_top{n}"], record[f"top{n}_size"] = _count(head, "open"), len(head)
+            record[f"open_share_top{n}"] = record[f"open_in_top{n}"] / len(head)
+        head = top(rows, 20)
+        record["unknown_share_top20"] = _count(head, None) / len(head)
         for col in PROVENANCE:
             record[col] = rows[col].iloc[0]
         records.append(record)

@@ -9,7 +9,7 @@ from extractors import registry
 from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
-SCHEMA_VERSION = 2  # 2: models is one row per canonical model across sources; evidence pooled per model
+SCHEMA_VERSION = 3  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -36,14 +36,19 @@ OPEN_CLOSED_GAP = TableSpec(
             *_side("closed"),
             pa.field("score_gap", pa.float64()),  # best closed rating minus best open rating
             pa.field("gap_within_ci", pa.bool_()),
-            pa.field("open_share_top10", pa.float64()),
-            pa.field("open_share_top20", pa.float64()),
-            pa.field("unknown_share_top20", pa.float64()),
+            # Top N = the N highest-rated rows (ties: more votes, then name), never "rank <= N" (tied ranks).
+            pa.field("open_in_top10", pa.int64(), nullable=False),
+            pa.field("top10_size", pa.int64(), nullable=False),  # N, or fewer on a board with fewer models
+            pa.field("open_share_top10", pa.float64(), nullable=False),
+            pa.field("open_in_top20", pa.int64(), nullable=False),
+            pa.field("top20_size", pa.int64(), nullable=False),
+            pa.field("open_share_top20", pa.float64(), nullable=False),
+            pa.field("unknown_share_top20", pa.float64(), nullable=False),
             *PROVENANCE_FIELDS,
         ]
     ),
     ("board", "category", "leaderboard_publish_date"),
-    "Per leaderboard (headline category): best open vs best closed model, the gap, open share of the top 10/20.",
+    "Per leaderboard (headline category): best open vs best closed model, the gap, open models in the top 10/20.",
     as_of="computed from the leaderboards and ranked catalogues of the same snapshot",
 )
 
