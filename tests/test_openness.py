@@ -607,7 +607,7 @@ def test_top_n_is_the_n_highest_rated_rows_even_when_ranks_tie() -> None:
             "leaderboard_publish_date": dt.date(2025, 2, 4),
             "model_name": [f"m{i:02d}" for i in range(12)],
             "model_key": [f"m{i:02d}" for i in range(12)],
-            "rating": ratings[:9] + [1355.0, 1355.0, 1355.0],  # m09-m11 tie on rating
+            "rating": [*ratings[:9], 1355.0, 1355.0, 1355.0],  # m09-m11 tie on rating
             "rating_lower": None,
             "rating_upper": None,
             "vote_count": [1000] * 10 + [500, 900],

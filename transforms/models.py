@@ -1,7 +1,7 @@
 """Model and organization identities.
 
-``model_key`` is the source's model name in a canonical spelling (lowercase, runs of other characters as
-``-``), so it is stable across snapshots. Linking a leaderboard name to an Epoch AI registry entry is
+``model_key`` is the source's model name in a canonical spelling (lowercase, ``+`` as ``plus``, runs of other
+characters as ``-``), so it is stable across snapshots. Linking a leaderboard name to an Epoch AI registry entry is
 deterministic: a curated alias first (``data/model_aliases.csv``: to a registry entry, a Hub repo or another
 source's name), then equal ``match_key`` (the key with dots as dashes and trailing
 packaging suffixes such as ``-instruct`` or a ``-YYYYMMDD`` date removed). Four-digit version suffixes like
@@ -18,17 +18,25 @@ from transforms.curated import read_rows
 _NON_KEY = re.compile(r"[^a-z0-9.]+")
 # Packaging suffixes, dates, and reasoning-effort labels ("-high", "-thinking-32k"; not "-max" or "-medium",
 # which name products: qwen3-max, mistral-medium). OpenRouter variants (":free") are cut before matching.
+# "-reasoning" is mostly a mode (Artificial Analysis' "Grok 4.20 (Reasoning)"), so it is cut too, which also
+# merges Phi-4-reasoning into Phi-4 and Sonar Reasoning into Sonar (same licence and tier; tests list them).
 _SUFFIXES = re.compile(
     r"-(instruct|chat|it|bf16|fp8|\d{4}-\d{2}-\d{2}|\d{8}|minimal|low|high|xhigh|thinking(-\d+k)?|reasoning)$"
 )
 
 
 def model_key(name: str) -> str:
-    return _NON_KEY.sub("-", name.lower()).strip("-")
+    # "+" names a different model (Command R+ is not Command R): spelt "plus", as LMArena's keys do, not dropped.
+    return _NON_KEY.sub("-", name.lower().replace("+", "-plus-")).strip("-")
+
+
+# OpenRouter's variant suffix (":free", ":beta", ":thinking"): one lowercase word after the last colon. A colon
+# inside a name is part of it (Epoch's "Mi:dm 200B", "OmniParser: icon description model").
+_VARIANT = re.compile(r":[a-z]+$")
 
 
 def match_key(name: str) -> str:
-    key = model_key(name.split(":", 1)[0]).replace(".", "-")
+    key = model_key(_VARIANT.sub("", name)).replace(".", "-")
     while True:
         shorter = _SUFFIXES.sub("", key)
         if shorter == key:
