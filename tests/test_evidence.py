@@ -85,7 +85,7 @@ def test_trap_qwen_max_is_closed_and_the_disagreement_is_kept(parsed):
 def qwen_reason() -> str:
     from transforms.openness import overrides
 
-    return overrides()["qwen-max-0919"].reason
+    return overrides()["qwen-max-0919"][0].reason
 
 
 def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
@@ -101,8 +101,14 @@ def test_traps_api_versions_of_open_families_and_mistral_large_2411(parsed):
     # An API-only version of an open family keeps its own key and licence: it never borrows the family's entry.
     linker = linker_for(frames["epoch"])
     row = {"source": "lmarena", "source_url": "u", "retrieved_at": dt.datetime(2026, 1, 1), "raw_sha256": "s"}
+    linker.on = dt.date(2024, 7, 30)  # API-only at release; its weights reached the Hub on 2024-09-05
     link = linker.link("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
     assert link.entry is None and linker.pools.verdict(link.canonical_key).tier == "api_access"
+    later = linker_for(frames["epoch"])
+    later.on = dt.date(2024, 9, 5)
+    link = later.link("lmarena", "deepseek-coder-v2-0724", "deepseek-coder-v2-0724", row, licence_raw="Proprietary")
+    verdict = later.pools.verdict(link.canonical_key)
+    assert (verdict.tier, verdict.open_weights_since) == ("open_weights_restricted", dt.date(2024, 9, 5))
 
 
 def test_hub_repos_link_sources_and_give_open_weights(parsed):
@@ -110,9 +116,12 @@ def test_hub_repos_link_sources_and_give_open_weights(parsed):
     tables = build_snapshot(frames, dt.date(2026, 10, 2), dates)
     hub = _rows(tables["openness_evidence"], subject_source="openrouter", evidence_source="hugging_face_hub")
     # The Hub licence shows where known: the Open LLM Leaderboard's, or a curated one (data/hub_licences.csv).
-    assert {r["raw_value"] for r in hub} >= {"openai/gpt-oss-120b (apache-2.0)", "CohereForAI/c4ai-command-a-03-2025"}
+    assert {r["raw_value"] for r in hub} >= {
+        "openai/gpt-oss-120b (apache-2.0)",
+        "CohereForAI/c4ai-command-a-03-2025 (cc-by-nc-4.0)",  # the curated card licence
+    }
     (command_a,) = _rows(tables["openrouter_models"], model_id="cohere/command-a")
-    assert (command_a["openness_tier"], command_a["openness"]) == ("open_weights_licence_unknown", "open")
+    assert (command_a["openness_tier"], command_a["openness"]) == ("open_weights_noncommercial", "open")
     oll = tables["open_llm_leaderboard"].to_pylist()
     licensed = [r for r in oll if r["hub_license"] == "apache-2.0"]
     assert licensed and {r["openness_tier"] for r in licensed} == {"open_weights_unrestricted"}

@@ -52,7 +52,7 @@ def build_snapshot(
         indexed[name] = rows if isinstance(rows, LeaderboardHistory) else as_of.index(source, rows)
     on_date = {name: as_of.cut(s, indexed[name], snapshot_date, raw_dates.get(name)) for name, s in sources.items()}
 
-    linker = Linker(resolver_for(on_date))
+    linker = Linker(resolver_for(on_date), on=snapshot_date)
     boards = {n: s for n, s in sources.items() if s.models is not None and s.models.leaderboard is not None}
     licences: dict[str, pd.Series] = {}
     for name, source in boards.items():  # the licences a leaderboard lists: evidence for any source's name

@@ -58,6 +58,9 @@ def schema(sources: Mapping[str, Source]) -> pa.Schema:
             *flags,
             pa.field("n_sources", pa.int64(), nullable=False),
             *OPENNESS_FIELDS,
+            # The date its weights were published, where a dated curated override decides the tier (null
+            # otherwise: the sources say whether weights are out, not since when).
+            pa.field("open_weights_since", pa.date32()),
             EVIDENCE_FIELD,
             *PROVENANCE_FIELDS,
         ]

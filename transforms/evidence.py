@@ -1,7 +1,9 @@
 """Openness from evidence: every claim any source makes about a model, a documented precedence, and conflicts.
 
-Precedence (first evidence that fixes a tier wins): a curated override with its reason > Epoch AI's
-accessibility > published weights on the Hugging Face Hub > the leaderboard's licence > catalogue hints.
+Precedence, specific before coarse (first evidence that fixes a tier wins): a curated override that holds on the
+snapshot date (with its reason and dates) > the model's own weights on the Hugging Face Hub, with the licence
+of its model card > Epoch AI's accessibility (one coarse label per registry entry, not updated when weights
+appear) > the leaderboard's licence (its newest value published on or before the date) > catalogue hints.
 Weights on the Hub prove "open" but not which open tier unless the Hub licence is known; such evidence takes
 its tier from the next open-weights evidence, else ``open_weights_licence_unknown``. The claims of every source
 about one model are weighed together (transforms/identity.py). Every pair of sources that disagree on open vs
@@ -10,6 +12,7 @@ closed is kept as a conflict, together with what decided: nothing is resolved si
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -19,7 +22,7 @@ from transforms.models import match_key
 
 BY_HUB = "hugging_face_hub"
 BY_HINT = "catalogue_hint"
-PRECEDENCE = (openness.BY_OVERRIDE, openness.BY_EPOCH, BY_HUB, openness.BY_LICENCE, BY_HINT)
+PRECEDENCE = (openness.BY_OVERRIDE, BY_HUB, openness.BY_EPOCH, openness.BY_LICENCE, BY_HINT)
 SHORT_LABELS = {
     openness.BY_OVERRIDE: "override",
     openness.BY_EPOCH: "epoch",
@@ -36,6 +39,7 @@ class Evidence:
     raw_value: str
     tier: str | None  # None: the evidence says open/closed but not which tier
     openness: str | None
+    since: dt.date | None = None  # the date the claim holds from, where a curated source dates it
 
     @property
     def short(self) -> str:
@@ -50,6 +54,7 @@ class Verdict:
     source: str
     evidence: list[Evidence] = field(default_factory=list)
     conflict: bool = False
+    open_weights_since: dt.date | None = None  # when the deciding evidence dates the weights' publication
 
     @property
     def summary(self) -> str:
@@ -75,15 +80,27 @@ def weigh(evidence: list[Evidence]) -> Verdict:
             verdict.tier, verdict.source = openness.OPEN_LICENCE_UNKNOWN, BY_HUB
     verdict.openness = openness.openness_of(verdict.tier)
     verdict.conflict = len({e.openness for e in claims}) > 1
+    if verdict.openness == "open" and claims and claims[0].source == openness.BY_OVERRIDE:
+        verdict.open_weights_since = claims[0].since
     return verdict
 
 
-def from_override(model_key: str) -> list[Evidence]:
-    found = openness.overrides().get(model_key)
-    if not found:
+def from_override(model_key: str, on: dt.date | None = None) -> list[Evidence]:
+    """The curated override that holds on ``on`` (None: today), as evidence."""
+    found = openness.override_on(model_key, on)
+    if found is None:
         return []
     tier = found.tier
-    return [Evidence(openness.BY_OVERRIDE, "curated override", found.reason, tier, openness.openness_of(tier))]
+    return [
+        Evidence(
+            openness.BY_OVERRIDE,
+            "curated override",
+            found.reason,
+            tier,
+            openness.openness_of(tier),
+            found.effective_from,
+        )
+    ]
 
 
 def from_epoch(accessibility: str | None) -> list[Evidence]:
@@ -133,8 +150,9 @@ class HubIndex:
     licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
 
     def add_curated_licences(self) -> None:
+        # A checked model card outranks what a source says (the Hub's generic "other", a missing licence).
         for repo, licence in _curated_hub_licences():
-            self.add_hub_licence(repo, licence)
+            self.licences[repo.lower()] = licence
 
     def add_repo(self, repo: str, labels: list[str]) -> None:
         """A repo a source names, found later by any of ``labels`` or by the repo's own model name."""

@@ -15,6 +15,7 @@ Three parts, built once per snapshot:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,7 @@ class EvidencePools:
             openness_source=[v.source for v in verdicts],
             openness_evidence=[v.summary for v in verdicts],
             openness_rule_version=openness.rule_version(),
+            open_weights_since=[v.open_weights_since for v in verdicts],
         )
 
 
@@ -164,6 +166,7 @@ class Linker:
     claimed for any source's row that asks for them; ``licence_source`` is that leaderboard."""
 
     resolver: Resolver
+    on: dt.date | None = None  # the snapshot date: curated overrides are taken as they hold on it
     licences: dict[str, str] = field(default_factory=dict)
     licence_source: str | None = None
     pools: EvidencePools = field(default_factory=EvidencePools)
@@ -190,7 +193,7 @@ class Linker:
             alias = alias_of(subject, name)
             looked_up = name if alias is None or alias[0] != self.licence_source else alias[1]
             licence_raw = self.licences.get(match_key(looked_up))
-        overrides = ev.from_override(key) or ev.from_override(canonical)
+        overrides = ev.from_override(key, self.on) or ev.from_override(canonical, self.on)
         # A repo found by name (in OpenRouter's catalogue, say) links the row; the row naming it makes the claim.
         repo = link.hub_repo if link.repo_claimed else None
         hub = self.resolver.hub

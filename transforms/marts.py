@@ -67,6 +67,7 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str)
             head = top(rows, n)
             record[f"open_in_top{n}"], record[f"top{n}_size"] = _count(head, "open"), len(head)
             record[f"open_share_top{n}"] = record[f"open_in_top{n}"] / len(head)
+        record["unknown_in_top10"] = _count(top(rows, 10), None)
         head = top(rows, 20)
         record["unknown_share_top20"] = _count(head, None) / len(head)
         for col in PROVENANCE:

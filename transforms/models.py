@@ -5,7 +5,8 @@ characters as ``-``), so it is stable across snapshots. Linking a leaderboard na
 deterministic: a curated alias first (``data/model_aliases.csv``: to a registry entry, a Hub repo or another
 source's name), then equal ``match_key`` (the key with dots as dashes and trailing
 packaging suffixes such as ``-instruct`` or a ``-YYYYMMDD`` date removed). Four-digit version suffixes like
-``-0724`` are kept on purpose: ``deepseek-coder-v2-0724`` is an API-only version of an open family.
+``-0724`` are kept on purpose: ``deepseek-coder-v2-0724`` is a later version of an open family, API-only until its
+own weights were published (a dated override says when).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Precedence when sources disagree: see transforms/evidence.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,8 @@ TIERS = (*OPEN_TIERS, *CLOSED_TIERS, UNKNOWN)
 
 # Bump the leading number when the precedence or the tier definitions change; the suffix follows the
 # curated data files, so an edited licence mapping or override yields a new version too.
-RULE_GENERATION = 2  # 2: evidence pooled per canonical model; Hub weights without a known licence are open
+RULE_GENERATION = 3  # 2: evidence pooled per canonical model; Hub weights without a known licence are open
+# 3: dated overrides; the model's own Hub weights (and card licence) outrank the registry's accessibility
 
 # The columns a tagged row gains (openness_evidence, where a table has it, lists every claim).
 TAG_COLUMNS = ["openness_tier", "openness", "openness_source", "openness_rule_version"]
@@ -71,7 +73,7 @@ class Licence:
 
 @cache
 def _licences() -> dict[str, Licence]:
-    rows = read_rows("licences.csv", ("license_raw", "license_id", "tier", "reason"))
+    rows = read_rows("licences.csv", ("license_raw", "license_id", "tier", "reason", "source_url"))
     return {
         r["license_raw"]: Licence(r["license_raw"], r["license_id"], _check_tier(r["tier"], "licences.csv"))
         for r in rows
@@ -118,13 +120,51 @@ def epoch_tier(accessibility: str | None) -> str:
     return tier
 
 
+ALWAYS = "release"  # an override's effective_from when the model's openness has not changed since its release
+
+
 @dataclass(frozen=True)
 class Override:
     tier: str
     reason: str
+    effective_from: dt.date | None  # None: since the model's release
+    effective_to: dt.date | None = None  # the last day it holds (None: still)
+
+    def holds_on(self, day: dt.date | None) -> bool:
+        if day is None:  # undated use (opengap parse of a lone file): the override that holds today
+            day = dt.datetime.now(dt.UTC).date()
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or day <= self.effective_to
+        )
+
+
+def _date(value: str, where: str) -> dt.date | None:
+    if value in ("", ALWAYS):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise OpengapError(f"{where}: {value!r} is not a date (YYYY-MM-DD) or {ALWAYS!r}") from None
 
 
 @cache
-def overrides() -> dict[str, Override]:
-    rows = read_rows("openness_overrides.csv", ("model_key", "tier", "reason", "source_url"))
-    return {r["model_key"]: Override(_check_tier(r["tier"], "openness_overrides.csv"), r["reason"]) for r in rows}
+def overrides() -> dict[str, list[Override]]:
+    """Curated tiers per model key, each with the dates it holds (a model whose weights were published on a
+    date has a closed override until the day before and an open one from that date)."""
+    rows = read_rows("openness_overrides.csv", ("model_key", "tier", "reason", "source_url", "effective_from"))
+    found: dict[str, list[Override]] = {}
+    for line, r in enumerate(rows, start=2):
+        where = f"openness_overrides.csv line {line}"
+        override = Override(
+            _check_tier(r["tier"], where),
+            r["reason"],
+            _date(r["effective_from"], where),
+            _date(r.get("effective_to") or "", where),
+        )
+        found.setdefault(r["model_key"], []).append(override)
+    return found
+
+
+def override_on(model_key: str, day: dt.date | None) -> Override | None:
+    """The curated override of ``model_key`` that holds on ``day``, if any."""
+    return next((o for o in overrides().get(model_key, []) if o.holds_on(day)), None)

@@ -9,7 +9,8 @@ from extractors import registry
 from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
-SCHEMA_VERSION = 3  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts
+SCHEMA_VERSION = 4  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
+# 4: models.open_weights_since
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -43,6 +44,7 @@ OPEN_CLOSED_GAP = TableSpec(
             pa.field("open_in_top20", pa.int64(), nullable=False),
             pa.field("top20_size", pa.int64(), nullable=False),
             pa.field("open_share_top20", pa.float64(), nullable=False),
+            pa.field("unknown_in_top10", pa.int64(), nullable=False),  # must be 0: the headline needs every tag
             pa.field("unknown_share_top20", pa.float64(), nullable=False),
             *PROVENANCE_FIELDS,
         ]

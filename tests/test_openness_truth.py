@@ -1,0 +1,75 @@
+"""The truth suite: expected tags of well-known models on two dates, each with a public source
+(tests/data/openness_truth.csv), checked through the full pipeline on the shipped archive."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from conftest import ARCHIVE
+from extractors import registry
+from extractors.raw_store import RawStore
+from transforms.as_of import index
+from transforms.build import build_snapshot, concat_parsed
+
+TRUTH = Path(__file__).parent / "data" / "openness_truth.csv"
+ROWS = list(csv.DictReader(TRUTH.open(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def models_on() -> dict[str, dict[str, dict]]:
+    store, parsed, raw_dates = RawStore(ARCHIVE / "raw"), {}, {}
+    for source in registry.nightly():
+        declared, day = registry.get(source), store.dates(source)[-1]
+        rows = [r for r in store.read_all(source, day) if declared.data_file(r.meta)]
+        parsed[source] = index(declared, concat_parsed([declared.parse(r.content, r.meta) for r in rows]).to_pandas())
+        raw_dates[source] = day
+    found = {}
+    for day in sorted({r["snapshot_date"] for r in ROWS}):
+        models = build_snapshot(parsed, dt.date.fromisoformat(day), raw_dates)["models"].to_pylist()
+        found[day] = {m["canonical_key"]: m for m in models}
+    return found
+
+
+def test_the_truth_file_is_sourced_and_broad() -> None:
+    assert len(ROWS) >= 40
+    assert all(r["source_url"].startswith("http") and r["evidence"] for r in ROWS)
+    organizations = {r["canonical_key"].split("-")[0] for r in ROWS}
+    assert {"llama", "gemma", "mistral", "deepseek", "qwen2", "phi", "grok", "aya", "glm", "gpt", "claude"} <= (
+        organizations
+    )
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r['snapshot_date']}:{r['canonical_key']}" for r in ROWS])
+def test_expected_tier(models_on, row) -> None:
+    model = models_on[row["snapshot_date"]].get(row["canonical_key"])
+    assert model is not None, f"{row['canonical_key']} is not in the {row['snapshot_date']} snapshot"
+    assert model["openness_tier"] == row["expected_tier"], model["openness_evidence"]
+    if row["effective_from"]:
+        assert model["open_weights_since"] == dt.date.fromisoformat(row["effective_from"])
+
+
+def test_openness_changes_on_the_date_the_weights_appear(models_on) -> None:
+    before, after = models_on["2025-02-04"]["grok-2"], models_on["2026-10-02"]["grok-2"]
+    assert (before["openness"], before["openness_tier"], before["open_weights_since"]) == ("closed", "api_access", None)
+    assert (after["openness"], after["open_weights_since"]) == ("open", dt.date(2025, 8, 23))
+
+
+def test_an_unknown_tier_in_any_board_top10_blocks_the_snapshot(tables_for) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from expectations.validate import validate_tables
+
+    gap = tables_for("2026-10-02")["open_closed_gap"]
+    assert pc.max(gap["unknown_in_top10"]).as_py() == 0
+    broken = gap.set_column(
+        gap.schema.get_field_index("unknown_in_top10"),
+        "unknown_in_top10",
+        pa.array([1] + [0] * (gap.num_rows - 1), pa.int64()),
+    )
+    report = validate_tables({"open_closed_gap": broken})
+    assert [(f.column, f.unexpected_count) for f in report.blocking] == [("unknown_in_top10", 1)]
