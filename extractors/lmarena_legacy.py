@@ -1,4 +1,5 @@
-"""LMArena's legacy metadata tables ``leaderboard_table_YYYYMMDD.csv`` from the Hugging Face Space.
+"""LMArena's legacy metadata tables ``leaderboard_table_YYYYMMDD.csv`` from the Hugging Face Space, and the
+rendered leaderboard CSVs with lowercase headers (``rank,model,arena_score,…``; FORMATS.md 1b).
 
 They carry licence and organization for the older leaderboards (2023-06 to 2025-05). The header changed
 three times (FORMATS.md section 1a): no ``key`` before 2024-01-09, ``Arena Elo rating`` only in 2023, and
@@ -52,6 +53,22 @@ COLUMNS = Columns(
         "Link",
     ),
 )
+# FORMATS.md 1b: fboulnois/llm-leaderboard-csv's renderings of the same leaderboard (2024-06 to 2025-08), with
+# lowercase headers; read into the Space table's columns (its score is the Arena Elo/score, an integer there).
+RENDERED_COLUMNS = Columns(
+    ("model", "license"),
+    optional=("organization",),
+    known=("rank", "rank_stylectrl", "arena_score", "arena_elo", "95_pct_ci", "votes", "knowledge_cutoff", "url"),
+)
+RENDERED_NAMES = {
+    "model": "Model",
+    "license": "License",
+    "organization": "Organization",
+    "knowledge_cutoff": "Knowledge cutoff date",
+    "arena_score": "Arena Elo rating",
+    "arena_elo": "Arena Elo rating",  # its name until 2024-07-07
+    "url": "Link",
+}
 KEY = ("table_date", "model")
 
 SCHEMA = pa.schema(
@@ -77,7 +94,7 @@ _DATE_IN_NAME = re.compile(r"(\d{8})")
 def table_date(meta: RawMeta) -> date:
     """The table's date, from ``params['table_date']`` or the YYYYMMDD in its file name or URL."""
     text = str(meta.params.get("table_date") or "")
-    match = _DATE_IN_NAME.search(text.replace("-", "")) or _DATE_IN_NAME.search(meta.file)
+    match = _DATE_IN_NAME.search(text.replace("-", "")) or _DATE_IN_NAME.search(meta.file.replace("-", ""))
     match = match or _DATE_IN_NAME.search(meta.url)
     if not match:
         raise ParseError(f"{meta.file}: cannot tell the table date; name it leaderboard_table_YYYYMMDD.csv")
@@ -121,12 +138,17 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     header_line(text, meta.file)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        drift = COLUMNS.check(reader.fieldnames or [], meta)
+        rendered = "model" in (reader.fieldnames or []) and "Model" not in (reader.fieldnames or [])
+        drift = (RENDERED_COLUMNS if rendered else COLUMNS).check(reader.fieldnames or [], meta)
         day = table_date(meta)
         rows = []
         for line_no, rec in enumerate(reader, start=2):
             if None in rec or any(v is None for v in rec.values()):
                 raise ParseError(f"{meta.file} line {line_no}: wrong number of fields (truncated or malformed CSV)")
+            if rendered:
+                rec = {RENDERED_NAMES.get(k, k): v for k, v in rec.items()}
+                if rec.get("Knowledge cutoff date") == "Unknown":
+                    rec["Knowledge cutoff date"] = ""
             model = blank_to_none(rec["Model"])
             if model is None:
                 continue

@@ -30,9 +30,9 @@ def test_parse_lmarena_writes_tagged_rows(tmp_path):
         "open",
     )
     assert r1["openness_source"] == "lmarena_license"
-    # The row alone cannot see the curated override: the licence string says open. The pipeline fixes this.
+    # The same tag the pipeline gives: the curated override beats the licence string "Qwen".
     qwen_max = next(r for r in rows if r["model_name"] == "qwen-max-0919")
-    assert qwen_max["openness"] == "open"
+    assert (qwen_max["openness"], qwen_max["openness_source"]) == ("closed", "curated_override")
 
 
 def test_parse_legacy_csv_and_epoch_to_csv_and_parquet(tmp_path):

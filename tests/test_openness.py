@@ -431,10 +431,10 @@ def test_as_of_per_board(parsed: dict[str, pa.Table]) -> None:
 def test_tag_by_licence_row_level(text_rows: pd.DataFrame) -> None:
     rows = text_rows[text_rows["leaderboard_publish_date"] == dt.date(2026, 4, 2)]
     tagged = tag_alone(registry.get("lmarena"), rows).set_index("model_name")
+    # An empty licence says nothing; the curated override decides, as in a snapshot.
     assert tagged.loc["gpt-5.4", "license_id"] == "unknown"
-    assert tagged.loc["gpt-5.4", "openness_tier"] == UNKNOWN
-    assert pd.isna(tagged.loc["gpt-5.4", "openness"])
-    assert tagged.loc["gpt-5.4", "openness_source"] == openness.BY_NOTHING
+    assert tagged.loc["gpt-5.4", "openness_tier"] == "api_access"
+    assert tagged.loc["gpt-5.4", "openness_source"] == openness.BY_OVERRIDE
     assert tagged.loc["dola-seed-2.0-pro", "openness"] == "closed"
     assert tagged.loc["dola-seed-2.0-pro", "openness_source"] == openness.BY_LICENCE
 
@@ -458,7 +458,7 @@ def test_build_tables_and_sizes(latest: dict[str, pa.Table], parsed: dict[str, p
         "leaderboard_scores": 54,
         "open_closed_gap": 2,
         # the paper trail of the openness decisions (LMArena and Epoch only here: no Hub evidence)
-        "openness_evidence": 268,
+        "openness_evidence": 269,
         # curated overrides that correct Epoch: Grok-2's published weights, Phi-4-mini and -multimodal (MIT)
         "openness_conflicts": 3,
         "unmatched_names": 33,
@@ -625,3 +625,14 @@ def test_top_n_is_the_n_highest_rated_rows_even_when_ranks_tie() -> None:
     gap = open_closed_gap(board, dt.date(2025, 2, 4), "overall").iloc[0]
     assert (gap["open_in_top10"], gap["top10_size"], gap["open_share_top10"]) == (0, 10, 0.0)
     assert (gap["open_in_top20"], gap["top20_size"]) == (1, 12)
+
+
+def test_parse_tags_rows_as_the_pipeline_does(parsed: dict[str, pa.Table]) -> None:
+    lmarena_rows = parsed["lmarena"].to_pandas()
+    alone = tag_alone(registry.get("lmarena"), lmarena_rows)
+    by_parse = dict(zip(alone["model_name"], alone["openness_tier"], strict=True))
+    snapshot = build_snapshot({"lmarena": parsed["lmarena"]}, dt.date(2026, 10, 2))["leaderboard_scores"]
+    by_pipeline = dict(zip(snapshot["model_name"].to_pylist(), snapshot["openness_tier"].to_pylist(), strict=True))
+    assert len(by_pipeline) == 36
+    assert {name: by_parse[name] for name in by_pipeline} == by_pipeline
+    assert by_parse["qwen-max-0919"] == "api_access"  # the curated override, not the licence string "Qwen"

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from extractors import epoch, lmarena, lmarena_legacy
-from extractors.base import notes_of
+from extractors.base import drift_of, notes_of
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import ParseError
 
@@ -762,3 +762,31 @@ def test_epoch_capture_values() -> None:
     assert amplify[0]["publication_date"] == dt.date(2024, 9, 23)
     assert len(rows_where(everything, model="SigLIP")) == 1
     assert everything.num_rows == 2223  # 2228 records, 3 unnamed, 2 repeated names
+
+
+def test_legacy_reads_the_rendered_csv_with_lowercase_headers() -> None:
+    # FORMATS.md 1b: fboulnois' rendering of the leaderboard, `rank,model,arena_elo,…` (arena_score later).
+    table, _ = parse_path(lmarena_legacy, FIXTURES / "lmarena_legacy" / "fboulnois_lmsys_2024-06-19.csv")
+    assert table.num_rows == 10 and drift_of(table) == {}
+    assert set(table["table_date"].to_pylist()) == {dt.date(2024, 6, 19)}
+    llama = one_row(table, model="Llama-3-70b-Instruct")
+    assert (llama["license"], llama["organization"], llama["arena_elo"]) == ("Llama 3 Community", "Meta", 1207.0)
+    assert llama["link"] == "https://llama.meta.com/llama3/" and llama["knowledge_cutoff"] == "2023/12"
+    assert one_row(table, model="Gemini-Advanced-0514")["knowledge_cutoff"] == "Online"
+
+
+@needs_captures
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("fboulnois_lmsys_2024-06-19.csv", 109),
+        ("fboulnois_lmsys_2024-10-16.csv", 152),
+        ("fboulnois_lmsys_2024-12-31.csv", 182),
+        ("fboulnois_lmsys_2025-07-18.csv", 218),
+        ("fboulnois_lmarena_text_2025-08-04.csv", 265),
+    ],
+)
+def test_legacy_rendered_captures(name: str, rows: int) -> None:
+    table, content = parse_path(lmarena_legacy, CAPTURES / "lmarena" / name)
+    assert table.num_rows == rows == len({r["model"] for r in csv_rows(content)[1]})
+    assert drift_of(table) == {}

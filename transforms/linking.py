@@ -125,14 +125,33 @@ def tag_board_rows(source: Source, on_date: pd.DataFrame, models: pd.DataFrame) 
 
 
 def tag_alone(source: Source, rows: pd.DataFrame) -> pd.DataFrame:
-    """The tag one source's rows get with no other source (``opengap parse``): the registry decides by its own
-    accessibility (and overrides); otherwise the licence column, where the source has one; else nothing."""
-    if source.models is not None and source.models.registry is not None:
-        linker = Linker(resolver_for({source.name: rows}))
+    """The tag the pipeline gives one source's rows when that source is the only one (``opengap parse``): each
+    name linked and weighed as in a snapshot, curated overrides (as they hold today) and aliases included; a
+    leaderboard's licence per name is its newest non-empty value in the file."""
+    declared = source.models
+    if declared is None:  # a parse-only source: its licence column alone, where it has one
+        return rows if source.licence_column is None else _tag_by_licence(rows, source.licence_column)
+    linker = Linker(resolver_for({source.name: rows}))
+    if source.licence_column is None or declared.registry is not None:
         return linker.pools.tag(link_rows(source, rows, linker))
-    if source.licence_column is None:
-        return rows  # catalogue rows cannot decide openness alone (see transforms/evidence.py)
-    infos = rows[source.licence_column].map(openness.licence)
+    names = column(rows, declared.name)
+    dated = rows.assign(_name=names)
+    if source.as_of.date_column in rows.columns:
+        dated = dated.sort_values(source.as_of.date_column, kind="stable")
+    filled = dated[dated[source.licence_column].map(openness.text_or_none).notna()]
+    licences = filled.groupby("_name")[source.licence_column].last()
+    canonical = {}
+    for row in dated.drop_duplicates("_name", keep="last").to_dict("records"):
+        licence_raw = licences.get(row["_name"], "")
+        provenance = {c: row[c] for c in PROVENANCE}
+        link = linker.link(source.name, model_key(row["_name"]), row["_name"], provenance, licence_raw=licence_raw)
+        canonical[row["_name"]] = link.canonical_key
+    tagged = linker.pools.tag(rows.assign(canonical_key=names.map(canonical)))
+    return tagged.assign(license_id=rows[source.licence_column].map(lambda raw: openness.licence(raw).license_id))
+
+
+def _tag_by_licence(rows: pd.DataFrame, licence_column: str) -> pd.DataFrame:
+    infos = rows[licence_column].map(openness.licence)
     tiers = infos.map(lambda i: i.tier)
     return rows.assign(
         license_id=infos.map(lambda i: i.license_id),
