@@ -335,3 +335,23 @@ def test_real_captures_artificial_analysis_top50_resolves(parsed):
         "GPT-5.5 (xhigh)",
     )
     assert gap["score_gap"] == pytest.approx(10.4, abs=0.05) and gap["open_share_top10"] == pytest.approx(0.3)
+
+
+@needs_captures
+def test_openrouter_mistral_large_is_mistral_large_2_not_the_february_2024_model():
+    def capture(source, path, file, day):
+        raw = (CAPTURES / path).read_bytes()
+        meta = RawMeta(source, file, "https://example.invalid", f"{day}T00:00:00Z", sha256_hex(raw), len(raw))
+        return registry.get(source).parse(raw, meta).to_pandas()
+
+    frames = {
+        "openrouter": capture(
+            "openrouter", "openrouter/openrouter_models_raw_2026-02-27.json", "models.json", "2026-02-27"
+        ),
+        "epoch": capture("epoch", "epoch/notable_ai_models_2025-05-20.csv", "notable_ai_models.csv", "2025-05-20"),
+    }
+    tables = build_snapshot(frames, dt.date(2026, 3, 1), {"openrouter": "2026-02-27", "epoch": "2025-05-20"})
+    (row,) = _rows(tables["openrouter_models"], model_id="mistralai/mistral-large")
+    # The slug was created for Mistral Large 1 (2024-02-26) but serves Mistral Large 2 (its description says so).
+    assert row["canonical_key"] == "mistral-large-2"  # Epoch's "Mistral Large 2", not its "Mistral Large"
+    assert row["openness"] == "open" and row["openness_tier"] == "open_weights_noncommercial"
