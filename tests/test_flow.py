@@ -11,6 +11,7 @@ import pytest
 from conftest import ARCHIVE
 from flows.nightly import nightly
 from opengap.errors import ValidationFailed
+from transforms import openness
 from warehouse.layout import Layout
 from warehouse.publish import load_manifest, read_latest
 
@@ -51,7 +52,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "openrouter": 3},
     }
     assert manifest["inputs_fingerprint"]
-    assert manifest["openness_rule_version"].startswith("2.")
+    assert manifest["openness_rule_version"].startswith(f"{openness.RULE_GENERATION}.")
     assert (tmp_path / manifest["validation"]["docs_index"]).is_file()
 
     # The question of the issue, asked in DuckDB: best open model on LMArena and its distance to the best closed.
