@@ -89,6 +89,23 @@ class RawStore:
             raise RawStoreError(
                 f"raw file {self.storage.uri(path)} already exists; raw files are immutable (use --refresh)"
             )
+        meta = self._put(path, source, file, content, url, status, params, headers, retrieved_at, note)
+        return RawFile(content, meta, self.storage.uri(path))
+
+    def _put(
+        self,
+        path: str,
+        source: str,
+        file: str,
+        content: bytes,
+        url: str,
+        status: int,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        retrieved_at: str | None,
+        note: str,
+    ) -> RawMeta:
+        """Write the body, then its metadata (URL, time, status, sha256) beside it."""
         meta = RawMeta(
             source=source,
             file=file,
@@ -103,7 +120,7 @@ class RawStore:
         )
         self.storage.write_bytes(path, content)
         self.storage.write_bytes(f"{path}{META_SUFFIX}", json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
-        return RawFile(content, meta, self.storage.uri(path))
+        return meta
 
     def reject(
         self,
@@ -123,20 +140,7 @@ class RawStore:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{REJECTED_DIR}/{file}.{stamp}"
         path = self.path(source, snapshot_date, name)
-        meta = RawMeta(
-            source=source,
-            file=name,
-            url=url,
-            retrieved_at=utc_now_iso(),
-            sha256=sha256_hex(content),
-            size=len(content),
-            status=status,
-            params=dict(params or {}),
-            headers=dict(headers or {}),
-            note=reason,
-        )
-        self.storage.write_bytes(path, content)
-        self.storage.write_bytes(f"{path}{META_SUFFIX}", json.dumps(asdict(meta), indent=2, sort_keys=True).encode())
+        self._put(path, source, name, content, url, status, params, headers, None, reason)
         return self.storage.uri(path)
 
     def read_meta(self, source: str, snapshot_date: str, file: str) -> RawMeta:

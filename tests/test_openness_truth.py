@@ -73,3 +73,17 @@ def test_an_unknown_tier_in_any_board_top10_blocks_the_snapshot(tables_for) -> N
     )
     report = validate_tables({"open_closed_gap": broken})
     assert [(f.column, f.unexpected_count) for f in report.blocking] == [("unknown_in_top10", 1)]
+
+
+def test_every_claim_says_when_it_was_observed(tables_for) -> None:
+    evidence = {
+        (r["canonical_key"], r["evidence_source"]): r for r in tables_for("2026-10-02")["openness_evidence"].to_pylist()
+    }
+    grok = evidence[("grok-2", "curated_override")]
+    assert (grok["tier"], grok["observed_on"]) == ("open_weights_restricted", dt.date(2025, 8, 23))
+    # A leaderboard licence is dated by the newest board that stated it, not by the day the file was fetched.
+    licence = evidence[("deepseek-v3-0324", "lmarena_license")]
+    assert (licence["raw_value"], licence["observed_on"]) == ("MIT", dt.date(2025, 5, 19))
+    assert licence["retrieved_at"].date() == dt.date(2026, 10, 8)
+    registry_claim = evidence[("grok-2", "epoch_accessibility")]
+    assert registry_claim["observed_on"] == registry_claim["retrieved_at"].date() == dt.date(2025, 5, 20)

@@ -57,6 +57,11 @@ class LeaderboardHistory:
         known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
         return known.groupby(self.name)[column].last()
 
+    def latest_non_empty_date(self, column: str, snapshot_date: dt.date) -> pd.Series:
+        """Per model, the publication date of the board ``latest_non_empty`` takes its value from."""
+        known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
+        return known.groupby(self.name)[self.date].last()
+
 
 Indexed = pd.DataFrame | LeaderboardHistory
 

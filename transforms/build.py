@@ -58,6 +58,8 @@ def build_snapshot(
     for name, source in boards.items():  # the licences a leaderboard lists: evidence for any source's name
         licences[name] = indexed[name].latest_non_empty(source.models.leaderboard.licence, snapshot_date)
         linker.licences.update({match_key(model): value for model, value in licences[name].items()})
+        stated = indexed[name].latest_non_empty_date(source.models.leaderboard.licence, snapshot_date)
+        linker.licence_dates.update({match_key(model): day for model, day in stated.items()})
         linker.licence_source = name
 
     # Phase 1: link every source's rows, pooling their claims per model (the registry's own rows last: the rows

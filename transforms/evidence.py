@@ -39,7 +39,7 @@ class Evidence:
     raw_value: str
     tier: str | None  # None: the evidence says open/closed but not which tier
     openness: str | None
-    since: dt.date | None = None  # the date the claim holds from, where a curated source dates it
+    since: dt.date | None = None  # the date the claim holds from: an override's effective_from, a board's date
 
     @property
     def short(self) -> str:
@@ -81,7 +81,7 @@ def weigh(evidence: list[Evidence]) -> Verdict:
     verdict.openness = openness.openness_of(verdict.tier)
     verdict.conflict = len({e.openness for e in claims}) > 1
     if verdict.openness == "open" and claims and claims[0].source == openness.BY_OVERRIDE:
-        verdict.open_weights_since = claims[0].since
+        verdict.open_weights_since = claims[0].since  # a dated override: the day the weights were published
     return verdict
 
 
@@ -111,12 +111,15 @@ def from_epoch(accessibility: str | None) -> list[Evidence]:
     return [Evidence(openness.BY_EPOCH, "Epoch AI accessibility", accessibility, tier, openness.openness_of(tier))]
 
 
-def from_licence(licence_raw: str | None, claim: str = "LMArena licence") -> list[Evidence]:
+def from_licence(
+    licence_raw: str | None, claim: str = "LMArena licence", stated_on: dt.date | None = None
+) -> list[Evidence]:
+    """A leaderboard's licence string; ``stated_on``: the publication date of the board that stated it."""
     licence_raw = openness.text_or_none(licence_raw)
     if not licence_raw:
         return []
     tier = openness.licence(licence_raw).tier
-    return [Evidence(openness.BY_LICENCE, claim, licence_raw, tier, openness.openness_of(tier))]
+    return [Evidence(openness.BY_LICENCE, claim, licence_raw, tier, openness.openness_of(tier), stated_on)]
 
 
 def from_hub(repo_id: str | None, hub_licence: str | None, claim: str) -> list[Evidence]:

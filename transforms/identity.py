@@ -168,6 +168,7 @@ class Linker:
     resolver: Resolver
     on: dt.date | None = None  # the snapshot date: curated overrides are taken as they hold on it
     licences: dict[str, str] = field(default_factory=dict)
+    licence_dates: dict[str, dt.date] = field(default_factory=dict)  # when the leaderboard stated each licence
     licence_source: str | None = None
     pools: EvidencePools = field(default_factory=EvidencePools)
     identities: list[dict[str, Any]] = field(default_factory=list)
@@ -189,6 +190,7 @@ class Linker:
         licences."""
         link = self.resolver.identify(subject, name, hub_repo, use_registry)
         canonical = link.canonical_key
+        looked_up = name
         if licence_raw is None:  # the leaderboard's licence for this name, or for its name there (an alias)
             alias = alias_of(subject, name)
             looked_up = name if alias is None or alias[0] != self.licence_source else alias[1]
@@ -204,7 +206,7 @@ class Linker:
             provenance,
             overrides
             + ev.from_hub(repo, hub.licence_of(repo) if repo else None, HUB_CLAIM)
-            + ev.from_licence(licence_raw)
+            + ev.from_licence(licence_raw, stated_on=self.licence_dates.get(match_key(looked_up)))
             + ev.from_hint("Artificial Analysis open-weights flag", str(hint), hint),
         )
         if link.entry is not None:
@@ -270,6 +272,8 @@ def audit_tables(linker: Linker, ranks: dict[tuple[str, str], int] | None = None
                     "tier": item.tier,
                     "openness": item.openness,
                     "decisive": item.source in deciding,
+                    # when the claim holds from: its dated source, else the retrieval of the row that made it
+                    "observed_on": item.since or pd.Timestamp(claim.provenance["retrieved_at"]).date(),
                     **claim.provenance,
                 }
             )
@@ -324,6 +328,7 @@ _EVIDENCE_COLUMNS = [
     "tier",
     "openness",
     "decisive",
+    "observed_on",
     *PROVENANCE,
 ]
 _CONFLICT_COLUMNS = ["canonical_key", "open_evidence", "closed_evidence", "decided_tier", "decided_by", *PROVENANCE]

@@ -10,7 +10,7 @@ from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
 SCHEMA_VERSION = 4  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
-# 4: models.open_weights_since
+# 4: models.open_weights_since, openness_evidence.observed_on
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -67,6 +67,9 @@ OPENNESS_EVIDENCE = TableSpec(
             pa.field("tier", pa.string()),
             pa.field("openness", pa.string()),
             pa.field("decisive", pa.bool_(), nullable=False),
+            # The date the claim holds from: an override's effective_from, the publication date of the board that
+            # stated a licence, else the day the row making it was retrieved.
+            pa.field("observed_on", pa.date32(), nullable=False),
             *PROVENANCE_FIELDS,
         ]
     ),
