@@ -29,6 +29,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.flow)
 
 
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    """The CLI's Rich console wide enough for the tables tests read, whatever terminal (or none) runs pytest."""
+    from opengap import cli
+
+    monkeypatch.setattr(cli.console, "width", 200)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A temporary Prefect API (≈13 s to start), shared by every test that runs a flow."""
