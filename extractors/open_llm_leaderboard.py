@@ -407,6 +407,7 @@ SOURCE = Source(
         name="fullname",
         hub_repo="fullname",
         hub_licence="hub_license",
+        hub_base="base_model",
         match_registry=False,
         attributes={
             "model_name": ("fullname", 4),

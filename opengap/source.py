@@ -87,6 +87,7 @@ class ModelRows:
     organization: Column | None = None  # gives the rows an org_key (transforms/data/org_aliases.csv)
     hub_repo: Column | None = None  # a Hugging Face repo holding the weights: evidence of open weights
     hub_licence: str | None = None  # column: that repo's Hub licence
+    hub_base: str | None = None  # column: the repo those weights derive from (a fine-tune keeps its base's terms)
     hub_names: tuple[Column, ...] = ()  # other names the repo is known by, so other sources' names find it
     open_hint: str | None = None  # column: a catalogue's own open-weights flag (never decides a tier alone)
     licence_by_name: bool = False  # claims the licence a leaderboard lists for the same name

@@ -355,3 +355,30 @@ def test_openrouter_mistral_large_is_mistral_large_2_not_the_february_2024_model
     # The slug was created for Mistral Large 1 (2024-02-26) but serves Mistral Large 2 (its description says so).
     assert row["canonical_key"] == "mistral-large-2"  # Epoch's "Mistral Large 2", not its "Mistral Large"
     assert row["openness"] == "open" and row["openness_tier"] == "open_weights_noncommercial"
+
+
+@needs_captures
+def test_a_derivative_is_bound_by_its_base_models_terms():
+    raw = (CAPTURES / "open_llm_leaderboard" / "contents_open-llm-leaderboard_2025-02.csv").read_bytes()
+    meta = RawMeta(
+        "open_llm_leaderboard",
+        "contents.csv",
+        "https://example.invalid",
+        "2025-02-12T00:00:00Z",
+        sha256_hex(raw),
+        len(raw),
+    )
+    rows = registry.get("open_llm_leaderboard").parse(raw, meta).to_pandas()
+    tables = build_snapshot(
+        {"open_llm_leaderboard": rows}, dt.date(2025, 2, 12), {"open_llm_leaderboard": "2025-02-12"}
+    )
+    oll = {r["fullname"]: r for r in tables["open_llm_leaderboard"].to_pylist()}
+    # Labelled apache-2.0, fine-tuned from google/gemma-2-9b (licence gemma): the Gemma Terms of Use still bind it.
+    athena = oll["EpistemeAI/Athena-gemma-2-2b-it"]
+    assert (athena["hub_license"], athena["base_model"]) == ("apache-2.0", "google/gemma-2-9b")
+    assert oll["google/gemma-2-9b"]["hub_license"] == "gemma"
+    assert athena["openness_tier"] == "open_weights_restricted"
+    assert "base google/gemma-2-9b (gemma)" in athena["openness_evidence"]
+    # A merge that names itself as its base inherits nothing: its own licence stands.
+    merged = oll["GenVRadmin/AryaBhatta-GemmaOrca-2-Merged"]
+    assert (merged["hub_license"], merged["openness_tier"]) == ("mit", "open_weights_unrestricted")

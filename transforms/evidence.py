@@ -122,13 +122,25 @@ def from_licence(
     return [Evidence(openness.BY_LICENCE, claim, licence_raw, tier, openness.openness_of(tier), stated_on)]
 
 
-def from_hub(repo_id: str | None, hub_licence: str | None, claim: str) -> list[Evidence]:
-    """A Hugging Face repo holding the weights. Its licence gives the tier when listed in licences.csv."""
+def from_hub(
+    repo_id: str | None, hub_licence: str | None, claim: str, base: tuple[str, str] | None = None
+) -> list[Evidence]:
+    """A Hugging Face repo holding the weights. Its licence gives the tier when listed in licences.csv; a
+    derivative of a base model (``base``: its repo and licence) is bound by the base's terms too, so it takes
+    the stricter of the two tiers (a Gemma fine-tune labelled MIT is still under the Gemma Terms of Use)."""
     if not repo_id:
         return []
     tier = openness.licence(hub_licence).tier if hub_licence else openness.UNKNOWN
     value = f"{repo_id} ({hub_licence})" if hub_licence else repo_id
+    if base is not None and tier != openness.UNKNOWN:
+        base_tier = openness.licence(base[1]).tier
+        if base_tier in OPEN_STRICTNESS and OPEN_STRICTNESS.index(base_tier) > OPEN_STRICTNESS.index(tier):
+            tier, value = base_tier, f"{value}; base {base[0]} ({base[1]})"
     return [Evidence(BY_HUB, claim, value, None if tier == openness.UNKNOWN else tier, "open")]
+
+
+# Open tiers from least to most restricted: a derivative can be no freer than its base.
+OPEN_STRICTNESS = ("open_weights_unrestricted", "open_weights_restricted", "open_weights_noncommercial")
 
 
 def from_hint(claim: str, raw_value: str, is_open: bool | None) -> list[Evidence]:
@@ -151,6 +163,7 @@ class HubIndex:
 
     repos: dict[str, str] = field(default_factory=dict)  # match_key -> repo id
     licences: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> hub licence
+    bases: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> the repo it derives from
 
     def add_curated_licences(self) -> None:
         # A checked model card outranks what a source says (the Hub's generic "other", a missing licence).
@@ -169,6 +182,20 @@ class HubIndex:
 
     def licence_of(self, repo: str) -> str | None:
         return self.licences.get(repo.lower())
+
+    def add_base(self, repo: str, base: str | None) -> None:
+        if base and base.lower() != repo.lower():
+            self.bases.setdefault(repo.lower(), base)
+
+    def inherited(self, repo: str) -> tuple[str, str] | None:
+        """The nearest base up ``repo``'s lineage whose licence is known: (base repo, its licence)."""
+        seen, current = {repo.lower()}, self.bases.get(repo.lower())
+        while current is not None and current.lower() not in seen:
+            if (licence := self.licence_of(current)) is not None:
+                return current, licence
+            seen.add(current.lower())
+            current = self.bases.get(current.lower())
+        return None
 
     def lookup(self, name: str) -> tuple[str | None, str | None]:
         """The repo known for a model name, and its Hub licence when known."""

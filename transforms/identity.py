@@ -205,7 +205,9 @@ class Linker:
             key,
             provenance,
             overrides
-            + ev.from_hub(repo, hub.licence_of(repo) if repo else None, HUB_CLAIM)
+            + ev.from_hub(
+                repo, hub.licence_of(repo) if repo else None, HUB_CLAIM, hub.inherited(repo) if repo else None
+            )
             + ev.from_licence(licence_raw, stated_on=self.licence_dates.get(match_key(looked_up)))
             + ev.from_hint("Artificial Analysis open-weights flag", str(hint), hint),
         )
@@ -243,6 +245,9 @@ def resolver_for(rows_by_source: Mapping[str, pd.DataFrame | None]) -> Resolver:
         if declared.hub_licence is not None:
             for repo, licence in zip(repos, rows[declared.hub_licence], strict=True):
                 hub.add_hub_licence(repo, licence if isinstance(licence, str) else None)
+        if declared.hub_base is not None:
+            for repo, base in zip(repos, rows[declared.hub_base], strict=True):
+                hub.add_base(repo, base if isinstance(base, str) else None)
         labels = [column(rows, c) for c in declared.hub_names]
         for i, repo in enumerate(repos):
             if isinstance(repo, str) and repo:
