@@ -52,7 +52,7 @@ KEPT_HEADERS = (
     "retry-after",
 )
 
-Expect = Literal["json", "csv", "parquet"]
+Expect = Literal["json", "csv", "parquet", "html"]
 
 # The deadline of the get() running in this thread: urllib3 retries inside one session.get() call with the
 # session's shared Retry object, so the per-call deadline reaches it this way.
@@ -276,7 +276,10 @@ def body_problem(resp: Response, expect: Expect) -> str | None:
     mime = resp.header("content-type").split(";")[0].strip().lower()
     head = resp.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     what = f"({mime or 'no Content-Type'}, {len(resp.content)} bytes)"
-    if mime in ("text/html", "application/xhtml+xml") or head.startswith(_HTML_START):
+    is_html = mime in ("text/html", "application/xhtml+xml") or head.startswith(_HTML_START)
+    if expect == "html":  # a scraped page: the parser checks that it holds what it reads (an error page would not)
+        return None if is_html and resp.content else f"no HTML page {what}"
+    if is_html:
         title = _TITLE.search(resp.content[:65536])
         named = " titled " + repr(" ".join(title.group(1).decode(errors="replace").split())[:80]) if title else ""
         return f"an HTML page{named} {what}"

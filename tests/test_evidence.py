@@ -27,7 +27,7 @@ def parsed():
         declared, day = registry.get(source), store.dates(source)[-1]
         rows = concat_parsed([declared.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
         frames[source], dates[source] = index(declared, rows), day
-    assert set(frames) == {"lmarena", "epoch", "artificial_analysis", "openrouter", "open_llm_leaderboard"}
+    assert set(frames) == {"lmarena", "epoch", "artificial_analysis", "openrouter", "open_llm_leaderboard", "ollama"}
     return frames, dates
 
 

@@ -28,14 +28,15 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "epoch_models": 307,  # the registry files were retrieved before the snapshot date: as_retrieved
         "leaderboard_scores": 54,
         "aa_models": 13,
-        "models": 329,  # one row per canonical model named by any of the five sources
+        "models": 339,  # one row per canonical model named by any of the six sources
         "open_closed_gap": 3,  # LMArena text and text_style_control, Artificial Analysis intelligence index
         "openrouter_models": 17,
         "open_llm_leaderboard": 21,
-        "openness_evidence": 308,
+        "ollama_models": 12,  # the shipped library page keeps the 12 most popular cards
+        "openness_evidence": 320,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)
-        "unmatched_names": 40,
-        "model_identities": 347,  # every source's names (OpenRouter's routers are not models), less repeats
+        "unmatched_names": 50,  # 10 Ollama family names (llama3.1, qwen2.5, …) name no single model
+        "model_identities": 359,  # every source's names (OpenRouter's routers are not models), less repeats
     }
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
@@ -47,9 +48,9 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     }
     assert set(manifest["as_of"]) == set(manifest["tables"])  # the as-of rule is stated per table
     assert manifest["identity"] == {
-        "models": 329,
-        "models_in_two_or_more_sources": 14,
-        "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "openrouter": 3},
+        "models": 339,
+        "models_in_two_or_more_sources": 16,  # Ollama's deepseek-r1 and llava meet other sources' names
+        "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "ollama": 10, "openrouter": 3},
     }
     assert manifest["inputs_fingerprint"]
     assert manifest["openness_rule_version"].startswith(f"{openness.RULE_GENERATION}.")

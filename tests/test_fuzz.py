@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -243,7 +244,37 @@ def mutate_parquet(rng: random.Random, content: bytes) -> tuple[bytes, str]:
     return _parquet(rows), f"cells@{r}:{column}={rows[r][column]!r}"
 
 
+HTML_TEXTS = {
+    "x-test-pull-count": ("", "55.7Q", "inf", "1e400", "-3", "9" * 30, "1.2.3M", "NaN"),
+    "x-test-updated": ("", "soon", "in 2 days", "99999999 years ago", "a fortnight ago", "-1 days ago"),
+    "x-test-tag-count": ("", "many", "1e400", "-1", "9" * 30),
+}
+
+
+def mutate_html(rng: random.Random, content: bytes) -> tuple[bytes, str]:
+    """A scraped page: drop a test attribute, garble the text it marks, empty a title, or damage the bytes."""
+    text = content.decode("utf-8")
+    op = rng.choice(("drop_attr", "garble", "empty_title", "bytes"))
+    if op == "drop_attr":
+        spots = [m.start() for m in re.finditer(r"x-test-[a-z-]+", text)]
+        at = rng.choice(spots)
+        attr = re.match(r"x-test-[a-z-]+", text[at:]).group(0)
+        return (text[:at] + "data-gone" + text[at + len(attr) :]).encode(), f"drop {attr} at {at}"
+    if op == "garble":
+        attr = rng.choice(sorted(HTML_TEXTS))
+        spots = list(re.finditer(rf"<span {attr}[^>]*>([^<]*)</span>", text))
+        spot, value = rng.choice(spots), rng.choice(HTML_TEXTS[attr])
+        return (text[: spot.start(1)] + value + text[spot.end(1) :]).encode(), f"{attr} -> {value!r}"
+    if op == "empty_title":
+        spots = list(re.finditer(r'x-test-model-title title="([^"]*)"', text))
+        spot = rng.choice(spots)
+        return (text[: spot.start(1)] + text[spot.end(1) :]).encode(), f"empty title at {spot.start(1)}"
+    return _byte_mutation(rng, content)
+
+
 def mutate(rng: random.Random, content: bytes) -> tuple[bytes, str]:
+    if content.lstrip()[:1] == b"<":
+        return mutate_html(rng, content)
     if content[:4] == b"PAR1":
         return mutate_parquet(rng, content)
     if content.lstrip()[:1] in (b"[", b"{"):

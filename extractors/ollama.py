@@ -1,0 +1,234 @@
+"""The Ollama library: ``GET https://ollama.com/library?sort=most-popular``, scraped (HTML, no API).
+
+One row per library model with its description, capabilities, sizes, pull count and last update, in the
+library's popularity order. Parsing selects by the page's stable ``x-test-*`` attributes, never by CSS
+classes (FORMATS.md section 7). Pull counts are abbreviated (``55.7M``) and update times relative (``1 month
+ago``): both are converted and keep their precision beside them. The page has no history: every fetch is
+the library as it is that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import pyarrow as pa
+import requests
+from bs4 import BeautifulSoup, Tag
+
+from extractors.base import Columns, decode_text, is_representable, only_parse_errors, provenance_arrays, with_drift
+from extractors.http import fetch_to_store
+from extractors.raw_store import RawFile, RawMeta, RawStore
+from opengap.contracts import (
+    EVIDENCE_FIELD,
+    IDENTITY_FIELDS,
+    MAX_ROW_DROP,
+    OPENNESS_FIELDS,
+    PROVENANCE,
+    PROVENANCE_FIELDS,
+    TableSpec,
+    row_fields,
+)
+from opengap.errors import ParseError
+from opengap.source import CURRENT_STATE, AsOf, ModelRows, Source
+
+NAME = "ollama"
+HOMEPAGE = "https://ollama.com/library"
+LICENSE = "Ollama website terms (public pages, no stated data licence)"
+LIBRARY_URL = "https://ollama.com/library"
+PARAMS = {"sort": "most-popular"}  # the whole library came back on one page (176 models, 2025-08)
+RAW_FILE = "library.html"
+
+MODEL = "li[x-test-model]"  # one card per model
+FIELDS = {  # what each card is read from: the stable test attributes
+    "title": "[x-test-model-title]",
+    "capability": "[x-test-capability]",
+    "size": "[x-test-size]",
+    "pulls": "[x-test-pull-count]",
+    "tags": "[x-test-tag-count]",
+    "updated": "[x-test-updated]",
+}
+# The attributes of a card, as a column contract: a card without a title is a changed page; the others are
+# read when present (a model may have no capability or size labels).
+CARD_ATTRIBUTES = Columns(
+    required=("x-test-model-title", "x-test-pull-count"),
+    optional=("x-test-tag-count", "x-test-updated"),
+    known=("x-test-capability", "x-test-size"),
+)
+_SUFFIX = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+_PULLS = re.compile(r"^(\d+(?:\.(\d+))?)([KMB]?)$")
+_AGO = re.compile(r"^(\d+|an?) (second|minute|hour|day|week|month|year)s? ago$")
+_DAYS = {"second": 0, "minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
+
+KEY = ("model",)
+SCHEMA = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),  # the library name, e.g. "deepseek-r1", "llama3.1"
+        pa.field("popularity_rank", pa.int64(), nullable=False),  # 1 = most pulled (the page's order)
+        pa.field("description", pa.string()),
+        pa.field("capabilities", pa.string()),  # comma-separated: tools, thinking, vision, embedding, …
+        pa.field("sizes", pa.string()),  # comma-separated parameter sizes, e.g. "1.5b,7b,70b"
+        pa.field("pulls", pa.int64(), nullable=False),  # approximate: "55.7M" -> 55,700,000
+        pa.field("pulls_precision", pa.int64(), nullable=False),  # the rounding unit of ``pulls`` (100,000)
+        pa.field("tag_count", pa.int64()),
+        pa.field("updated_text", pa.string()),  # as shown, e.g. "1 month ago"
+        pa.field("updated_approx", pa.date32()),  # the retrieval date minus that much
+        pa.field("updated_precision", pa.string()),  # day | week | month | year: how approximate that is
+        pa.field("weights_downloadable", pa.bool_(), nullable=False),  # a library entry is pulled as weights
+        *PROVENANCE_FIELDS,
+    ]
+)
+_ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
+
+
+def fetch(
+    session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
+) -> list[RawFile]:
+    """Store the library page. There is no history upstream, so ``history`` fetches the same page."""
+    return [
+        fetch_to_store(
+            session,
+            store,
+            source=NAME,
+            snapshot_date=snapshot_date,
+            file=RAW_FILE,
+            url=LIBRARY_URL,
+            params=dict(PARAMS),
+            refresh=refresh,
+            expect="html",
+        )
+    ]
+
+
+def pull_count(text: str) -> tuple[int, int]:
+    """``"55.7M"`` -> (55_700_000, 100_000): the count and the unit it was rounded to."""
+    match = _PULLS.match(text.strip().upper())
+    if not match:
+        raise ValueError(f"pull count {text!r} is not a number with an optional K/M/B suffix")
+    number, decimals, suffix = match.groups()
+    unit = _SUFFIX[suffix]
+    try:
+        value = Decimal(number) * unit
+    except InvalidOperation as exc:
+        raise ValueError(f"pull count {text!r} is not a number") from exc
+    if not is_representable(int(value)):
+        raise ValueError(f"pull count {text!r} is beyond a 64-bit integer")
+    return int(value), unit // 10 ** len(decimals or "") or 1
+
+
+def updated_on(text: str, retrieved: dt.date) -> tuple[dt.date, str]:
+    """``"2 weeks ago"`` retrieved on D -> (D - 14 days, "week"); "yesterday" -> (D - 1, "day")."""
+    text = text.strip().lower()
+    if text == "yesterday":
+        return retrieved - dt.timedelta(days=1), "day"
+    match = _AGO.match(text)
+    if not match:
+        raise ValueError(f"update time {text!r} is not 'N <unit>s ago'")
+    count = 1 if match.group(1) in ("a", "an") else int(match.group(1))
+    unit = match.group(2)
+    try:
+        return retrieved - dt.timedelta(days=count * _DAYS[unit]), "day" if _DAYS[unit] <= 1 else unit
+    except OverflowError as exc:  # "99999999 years ago": before year 1
+        raise ValueError(f"update time {text!r} is out of range") from exc
+
+
+def _count(text: str) -> int:
+    """A plain count (a model's number of tags)."""
+    if not text.isdigit() or not is_representable(int(text)):
+        raise ValueError(f"tag count {text!r} is not a count")
+    return int(text)
+
+
+def _texts(card: Tag, selector: str) -> list[str]:
+    return [node.get_text(strip=True) for node in card.select(selector)]
+
+
+def _card(card: Tag, rank: int, retrieved: dt.date, meta: RawMeta) -> dict:
+    title = card.select_one(FIELDS["title"])
+    name = (title.get("title") or title.get_text(strip=True)) if title is not None else None
+    at = f"{NAME} file {meta.file}, model {rank}"
+    if not name:
+        raise ParseError(f"{at}: no {FIELDS['title']} with a title; the page layout changed (FORMATS.md §7)")
+    pulls_text = next(iter(_texts(card, FIELDS["pulls"])), None)
+    if pulls_text is None:
+        raise ParseError(f"{at} ({name}): no {FIELDS['pulls']}; the page layout changed (FORMATS.md §7)")
+    description = card.select_one("p")
+    tags, updated = _texts(card, FIELDS["tags"]), _texts(card, FIELDS["updated"])
+    try:
+        pulls, precision = pull_count(pulls_text)
+        tag_count = _count(tags[0]) if tags else None
+        approx, unit = updated_on(updated[0], retrieved) if updated else (None, None)
+    except ValueError as exc:
+        raise ParseError(f"{at} ({name}): {exc}") from exc
+    return {
+        "model": name,
+        "popularity_rank": rank,
+        "description": description.get_text(" ", strip=True) if description is not None else None,
+        "capabilities": ",".join(_texts(card, FIELDS["capability"])) or None,
+        "sizes": ",".join(_texts(card, FIELDS["size"])) or None,
+        "pulls": pulls,
+        "pulls_precision": precision,
+        "tag_count": tag_count,
+        "updated_text": updated[0] if updated else None,
+        "updated_approx": approx,
+        "updated_precision": unit,
+        "weights_downloadable": True,
+    }
+
+
+@only_parse_errors
+def parse(raw: bytes, meta: RawMeta) -> pa.Table:
+    """One row per model card, in the page's order. A page with no card is a ParseError (an error page or a
+    changed layout), never an empty table."""
+    soup = BeautifulSoup(decode_text(raw, f"{NAME} file {meta.file}", "an HTML page"), "lxml")
+    cards = soup.select(MODEL)
+    if not cards:
+        raise ParseError(
+            f"{NAME} file {meta.file} ({meta.url}) has no {MODEL} element: not the library page, or its layout "
+            "changed (FORMATS.md §7)"
+        )
+    present = {
+        attr for card in cards for node in card.find_all(True) for attr in node.attrs if attr.startswith("x-test")
+    }
+    drift = CARD_ATTRIBUTES.check(present, meta)
+    retrieved = dt.date.fromisoformat(meta.retrieved_at[:10])
+    rows = [_card(card, rank, retrieved, meta) for rank, card in enumerate(cards, start=1)]
+    seen: set[str] = set()
+    for row in rows:
+        if row["model"] in seen:
+            raise ParseError(f"{NAME} file {meta.file}: model {row['model']!r} is listed twice")
+        seen.add(row["model"])
+    table = pa.Table.from_pylist(rows, schema=_ROW_SCHEMA)
+    for name, array in provenance_arrays(meta, table.num_rows).items():
+        table = table.append_column(name, array)
+    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+
+
+TABLE = TableSpec(
+    "ollama_models",
+    pa.schema([*row_fields(SCHEMA), *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]),
+    KEY,
+    "Ollama library: models with description, capabilities, sizes, pull counts (approximate) and last update.",
+    as_of="the Ollama library page as retrieved on or before the snapshot date (current state only; left out of "
+    "backfills of earlier dates)",
+    values={"updated_precision": ("day", "week", "month", "year")},
+    max_row_drop=MAX_ROW_DROP,
+)
+
+SOURCE = Source(
+    name=NAME,
+    title="Ollama library",
+    what="`ollama.com/library` (HTML, scraped by its `x-test-*` attributes): pulls, sizes, capabilities",
+    homepage=HOMEPAGE,
+    license=LICENSE,
+    parse=parse,
+    fetch=fetch,
+    table=TABLE,
+    as_of=AsOf(CURRENT_STATE),
+    models=ModelRows(
+        name="model",  # library names ("deepseek-r1", "llama3.1") linked through the identity layer
+        open_hint="weights_downloadable",  # a hint only: it never fixes a tier alone
+        attributes={"model_name": ("model", 5)},  # every other source names a model better
+    ),
+)

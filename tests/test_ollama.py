@@ -1,0 +1,102 @@
+"""The Ollama library page, scraped by its x-test-* attributes (FORMATS.md section 7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from test_parsers import make_meta
+
+from conftest import ARCHIVE, CAPTURES, needs_captures
+from extractors import ollama
+from extractors.base import drift_of
+from extractors.raw_store import RawStore
+from opengap.errors import ParseError
+
+LIBRARY = RawStore(ARCHIVE / "raw").read("ollama", "2025-08-03", "library.html")
+
+
+def test_the_shipped_page_gives_one_row_per_card_in_popularity_order() -> None:
+    table = ollama.parse(LIBRARY.content, LIBRARY.meta)
+    assert table.schema == ollama.SCHEMA and drift_of(table) == {}
+    rows = {r["model"]: r for r in table.to_pylist()}
+    assert list(rows)[:4] == ["deepseek-r1", "gemma3n", "gemma3", "qwen3"] and len(rows) == 12
+    r1 = rows["deepseek-r1"]
+    assert (r1["popularity_rank"], r1["pulls"], r1["pulls_precision"], r1["tag_count"]) == (1, 55_700_000, 100_000, 35)
+    assert r1["capabilities"] == "tools,thinking" and r1["sizes"] == "1.5b,7b,8b,14b,32b,70b,671b"
+    # "1 month ago" on the retrieval day 2025-08-03: about 2025-07-04, to the month.
+    assert (r1["updated_text"], r1["updated_approx"], r1["updated_precision"]) == (
+        "1 month ago",
+        dt.date(2025, 7, 4),
+        "month",
+    )
+    assert r1["description"].startswith("DeepSeek-R1 is a family of open reasoning models")
+    assert rows["gemma3n"]["capabilities"] is None and rows["gemma3n"]["pulls"] == 275_500
+    assert table["source_url"][0].as_py() == "https://ollama.com/library"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("55.7M", (55_700_000, 100_000)), ("221K", (221_000, 1_000)), ("18.9K", (18_900, 100)), ("950", (950, 1))],
+)
+def test_pull_counts(text: str, value: tuple[int, int]) -> None:
+    assert ollama.pull_count(text) == value
+
+
+def test_relative_update_times() -> None:
+    day = dt.date(2025, 8, 3)
+    assert ollama.updated_on("2 weeks ago", day) == (dt.date(2025, 7, 20), "week")
+    assert ollama.updated_on("yesterday", day) == (dt.date(2025, 8, 2), "day")
+    assert ollama.updated_on("5 hours ago", day) == (day, "day")
+    assert ollama.updated_on("a year ago", day) == (dt.date(2024, 8, 3), "year")
+    with pytest.raises(ValueError, match="is not 'N <unit>s ago'"):
+        ollama.updated_on("soon", day)
+
+
+def test_a_page_without_cards_or_with_a_changed_card_is_a_parse_error() -> None:
+    error_page = b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
+    with pytest.raises(ParseError, match=r"has no li\[x-test-model\] element"):
+        ollama.parse(error_page, make_meta("ollama", "library.html", error_page))
+    no_pulls = LIBRARY.content.replace(b"x-test-pull-count", b"data-pulls", 1)
+    with pytest.raises(ParseError, match=r"model 1 \(deepseek-r1\): no \[x-test-pull-count\]"):
+        ollama.parse(no_pulls, make_meta("ollama", "library.html", no_pulls))
+
+
+def test_the_library_links_to_the_other_sources(tables_for) -> None:
+    tables = tables_for("2026-10-02")
+    assert "ollama_models" not in tables  # tables_for builds LMArena and Epoch only
+    from extractors import registry
+    from transforms.build import build_snapshot
+
+    rows = ollama.parse(LIBRARY.content, LIBRARY.meta).to_pandas()
+    snapshot = build_snapshot({"ollama": rows}, dt.date(2026, 10, 2), {"ollama": "2025-08-03"})
+    library = {r["model"]: r for r in snapshot["ollama_models"].to_pylist()}
+    # A hint alone never fixes a tier: without a registry or leaderboard the library's models stay unknown.
+    assert {r["openness_tier"] for r in library.values()} == {"unknown"}
+    assert library["deepseek-r1"]["canonical_key"] == "deepseek-r1"
+    assert registry.get("ollama").as_of.kind == "current_state"
+
+
+@needs_captures
+def test_the_captured_library_pages() -> None:
+    for name, models in [("sort-most-popular", 176), ("sort-newest", 176)]:
+        path = CAPTURES / "ollama" / f"ollama_library_{name}_2025-08-03.html"
+        content = path.read_bytes()
+        table = ollama.parse(content, make_meta("ollama", path.name, content))
+        assert table.num_rows == models and drift_of(table) == {}
+        assert table["pulls"].null_count == 0 and min(table["pulls"].to_pylist()) > 0
+
+
+def test_fetch_stores_the_page_and_refuses_anything_but_html(tmp_path) -> None:
+    from conftest import fake_session
+    from opengap.errors import FinalFetchError
+
+    session, adapter = fake_session(LIBRARY.content, headers={"Content-Type": "text/html; charset=utf-8"})
+    store = RawStore(tmp_path)
+    (stored,) = ollama.fetch(session, store, "2026-11-30")
+    assert stored.content == LIBRARY.content and stored.meta.params == {"sort": "most-popular"}
+    assert adapter.requests[0].url == "https://ollama.com/library?sort=most-popular"
+    session, _ = fake_session(b'{"error": "maintenance"}', headers={"Content-Type": "application/json"})
+    with pytest.raises(FinalFetchError, match="no HTML page"):
+        ollama.fetch(session, RawStore(tmp_path / "other"), "2026-11-30")
+    assert not RawStore(tmp_path / "other").files("ollama", "2026-11-30")
