@@ -87,3 +87,23 @@ def test_every_claim_says_when_it_was_observed(tables_for) -> None:
     assert licence["retrieved_at"].date() == dt.date(2026, 10, 8)
     registry_claim = evidence[("grok-2", "epoch_accessibility")]
     assert registry_claim["observed_on"] == registry_claim["retrieved_at"].date() == dt.date(2025, 5, 20)
+
+
+@pytest.mark.parametrize(
+    ("key", "licence", "tier"),
+    [
+        ("chatglm2-6b", "Apache-2.0", "open_weights_restricted"),  # the code's licence; the weights need registration
+        ("chatglm3-6b", "Apache-2.0", "open_weights_restricted"),
+        ("stable-diffusion-v35-large", "Open", "open_weights_restricted"),  # Stability Community License
+    ],
+)
+def test_a_code_licence_on_the_board_does_not_decide_the_weights_tier(key: str, licence: str, tier: str) -> None:
+    import pandas as pd
+
+    from conftest import linker_for
+
+    linker = linker_for(pd.DataFrame(columns=["epoch_dataset", "model", "publication_date", "model_accessibility"]))
+    row = {"source": "lmarena", "source_url": "u", "retrieved_at": dt.datetime(2025, 8, 4), "raw_sha256": "s"}
+    link = linker.link("lmarena", key, key, row, licence_raw=licence)
+    verdict = linker.pools.verdict(link.canonical_key)
+    assert (verdict.tier, verdict.source, verdict.conflict) == (tier, "curated_override", False)
