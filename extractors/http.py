@@ -346,3 +346,28 @@ def fetch_to_store(
         headers=resp.headers,
         refresh=refresh,
     )
+
+
+def one_file(
+    source: str, file: str, url: str, *, params: dict[str, Any] | None = None, expect: Expect | None = None
+) -> Callable[..., list[RawFile]]:
+    """The fetch of a source that is one file with no history upstream (``history`` fetches the same file)."""
+
+    def fetch(
+        session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
+    ) -> list[RawFile]:
+        return [
+            fetch_to_store(
+                session,
+                store,
+                source=source,
+                snapshot_date=snapshot_date,
+                file=file,
+                url=url,
+                params=dict(params or {}),
+                refresh=refresh,
+                expect=expect,
+            )
+        ]
+
+    return fetch

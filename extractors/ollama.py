@@ -14,12 +14,11 @@ import re
 from decimal import Decimal, InvalidOperation
 
 import pyarrow as pa
-import requests
 from bs4 import BeautifulSoup, Tag
 
 from extractors.base import Columns, decode_text, is_representable, only_parse_errors, provenance_arrays, with_drift
-from extractors.http import fetch_to_store
-from extractors.raw_store import RawFile, RawMeta, RawStore
+from extractors.http import one_file
+from extractors.raw_store import RawMeta
 from opengap.contracts import (
     EVIDENCE_FIELD,
     IDENTITY_FIELDS,
@@ -82,23 +81,8 @@ SCHEMA = pa.schema(
 _ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
 
 
-def fetch(
-    session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
-) -> list[RawFile]:
-    """Store the library page. There is no history upstream, so ``history`` fetches the same page."""
-    return [
-        fetch_to_store(
-            session,
-            store,
-            source=NAME,
-            snapshot_date=snapshot_date,
-            file=RAW_FILE,
-            url=LIBRARY_URL,
-            params=dict(PARAMS),
-            refresh=refresh,
-            expect="html",
-        )
-    ]
+# The library page; there is no history upstream.
+fetch = one_file(NAME, RAW_FILE, LIBRARY_URL, params=PARAMS, expect="html")
 
 
 def pull_count(text: str) -> tuple[int, int]:

@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
-import requests
 
 from extractors.base import (
     Columns,
@@ -28,8 +27,8 @@ from extractors.base import (
     provenance_arrays,
     with_drift,
 )
-from extractors.http import fetch_to_store
-from extractors.raw_store import RawFile, RawMeta, RawStore
+from extractors.http import one_file
+from extractors.raw_store import RawMeta
 from opengap.contracts import (
     EVIDENCE_FIELD,
     IDENTITY_FIELDS,
@@ -84,23 +83,8 @@ SCHEMA = pa.schema(
 _ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
 
 
-def fetch(
-    session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
-) -> list[RawFile]:
-    """Store the whole catalogue. There is no history endpoint, so ``history`` fetches the same answer."""
-    return [
-        fetch_to_store(
-            session,
-            store,
-            source=NAME,
-            snapshot_date=snapshot_date,
-            file=RAW_FILE,
-            url=API_URL,
-            params=dict(PARAMS),
-            refresh=refresh,
-            expect="json",
-        )
-    ]
+# The whole catalogue; there is no history endpoint.
+fetch = one_file(NAME, RAW_FILE, API_URL, params=PARAMS, expect="json")
 
 
 def base_model_id(model_id: str) -> str:
