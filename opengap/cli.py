@@ -48,7 +48,7 @@ def _sources(option: str | None) -> list[str]:
     if option is not None and not names:
         raise OpengapError(
             f"--sources {option!r} names no source; leave the option out to run all, or name some of: "
-            + ", ".join(s.cli_name for s in registry.sources().values())
+            + ", ".join(registry.get(s).cli_name for s in registry.nightly())
         )
     return registry.check(names or None)
 
