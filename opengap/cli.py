@@ -37,6 +37,7 @@ SOURCES_HELP = "Comma-separated sources (default: all; `opengap sources` lists t
 @app.callback()
 def main(debug: Annotated[bool, typer.Option(help="Show full tracebacks on errors.")] = False) -> None:
     DEBUG["on"] = debug
+    RUN_LOG["path"] = None  # set by the command that starts Prefect (an earlier command in this process is over)
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
