@@ -50,6 +50,8 @@ KEPT_HEADERS = (
     "ratelimit",
     "ratelimit-policy",
     "retry-after",
+    "link",  # the Hub's paging cursor (rel="next")
+    "x-total-count",
 )
 
 Expect = Literal["json", "csv", "parquet", "html"]

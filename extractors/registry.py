@@ -23,6 +23,7 @@ MODULES = (
     "openrouter",
     "epoch",
     "open_llm_leaderboard",
+    "hf_hub",
     "ollama",
     "lmarena_legacy",  # parse only: licence metadata of the 2023–2025 boards
 )

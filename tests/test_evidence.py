@@ -27,7 +27,15 @@ def parsed():
         declared, day = registry.get(source), store.dates(source)[-1]
         rows = concat_parsed([declared.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
         frames[source], dates[source] = index(declared, rows), day
-    assert set(frames) == {"lmarena", "epoch", "artificial_analysis", "openrouter", "open_llm_leaderboard", "ollama"}
+    assert set(frames) == {
+        "lmarena",
+        "epoch",
+        "artificial_analysis",
+        "openrouter",
+        "open_llm_leaderboard",
+        "hf_hub",
+        "ollama",
+    }
     return frames, dates
 
 

@@ -1,0 +1,129 @@
+"""The Hugging Face Hub source: listings per tracked organization (FORMATS.md section 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from test_parsers import make_meta
+
+from conftest import ARCHIVE, CAPTURES, needs_captures
+from extractors import hf_hub
+from extractors.base import drift_of
+from extractors.raw_store import RawStore
+
+STORE = RawStore(ARCHIVE / "raw")
+
+
+def _page(org: str):
+    raw = STORE.read("hf_hub", "2024-11-30", f"models.{org}.page-1.json")
+    return {r["repo_id"]: r for r in hf_hub.parse(raw.content, raw.meta).to_pylist()}
+
+
+def test_a_listing_gives_adoption_licence_and_lineage_per_repo() -> None:
+    meta = _page("meta-llama")
+    llama = meta["meta-llama/Llama-3.1-8B-Instruct"]
+    assert (llama["downloads_30d"], llama["likes"], llama["license"], llama["gated"]) == (
+        6407299,
+        3160,
+        "llama3.1",
+        "manual",
+    )
+    assert (llama["base_model"], llama["base_relation"]) == ("meta-llama/Llama-3.1-8B", "finetune")
+    assert llama["parameters"] == 8030261248.0 and llama["organization"] == "meta-llama"
+    assert llama["created_at"].year == 2024 and llama["downloads_all_time"] is None  # not expanded in this capture
+    nvidia = _page("nvidia")
+    # A card licence "other" names the licence in license_name.
+    assert nvidia["nvidia/Hymba-1.5B-Base"]["license"] == "nvidia-open-model-license"
+    assert list(_page("Qwen")) == ["Qwen/QwQ-32B-Preview", "Qwen/Qwen2.5-Coder-32B-Instruct"]  # sorted by repo
+
+
+def test_hub_repos_are_open_weights_evidence_with_their_card_licence() -> None:
+    from transforms.build import build_snapshot, concat_parsed
+
+    assert len(STORE.files("hf_hub", "2024-11-30")) == 3  # one listing per organization in the fixture
+    parsed = concat_parsed([hf_hub.parse(r.content, r.meta) for r in STORE.read_all("hf_hub", "2024-11-30")])
+    tables = build_snapshot({"hf_hub": parsed.to_pandas()}, dt.date(2026, 10, 2), {"hf_hub": "2024-11-30"})
+    hub = {r["repo_id"]: r for r in tables["hub_models"].to_pylist()}
+    assert hub["meta-llama/Llama-3.1-8B-Instruct"]["openness_tier"] == "open_weights_restricted"  # llama3.1
+    assert hub["Qwen/QwQ-32B-Preview"]["openness_tier"] == "open_weights_unrestricted"  # apache-2.0
+    assert hub["nvidia/Hymba-1.5B-Instruct"]["openness_tier"] == "open_weights_restricted"  # NVIDIA Open Model
+    assert hub["Qwen/QwQ-32B-Preview"]["openness_source"] == "hugging_face_hub"
+
+
+class Pages(HTTPAdapter):
+    """Two pages of one listing, joined by a Link cursor; records each request."""
+
+    def __init__(self, first: bytes, second: bytes) -> None:
+        super().__init__()
+        self.pages, self.requests = [first, second], []
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        self.requests.append(request)
+        body = self.pages[len(self.requests) - 1]
+        resp = requests.Response()
+        resp.status_code, resp.url, resp.request, resp.reason = 200, request.url, request, "OK"
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+        if len(self.requests) == 1:
+            headers["Link"] = '<https://huggingface.co/api/models?author=deepseek-ai&cursor=abc>; rel="next"'
+        resp.headers, resp.raw = CaseInsensitiveDict(headers), io.BytesIO(body)
+        return resp
+
+
+def test_fetch_follows_the_link_cursor_and_stores_each_page_raw(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(hf_hub, "organizations", lambda: ("deepseek-ai",))
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token")
+    first = json.dumps([{"id": "deepseek-ai/DeepSeek-R1", "downloads": 5, "likes": 1, "tags": ["license:mit"]}])
+    second = json.dumps([{"id": "deepseek-ai/DeepSeek-V3", "downloads": 3, "likes": 2, "tags": []}])
+    adapter = Pages(first.encode(), second.encode())
+    session = requests.Session()
+    session.mount("https://", adapter)
+    store = RawStore(tmp_path)
+    files = hf_hub.fetch(session, store, "2026-11-30")
+    assert [f.meta.file for f in files] == ["models.deepseek-ai.page-1.json", "models.deepseek-ai.page-2.json"]
+    first_url, second_url = (r.url for r in adapter.requests)
+    assert "author=deepseek-ai" in first_url and "expand=childrenModelCount" in first_url
+    assert second_url == "https://huggingface.co/api/models?author=deepseek-ai&cursor=abc"
+    assert adapter.requests[0].headers["authorization"] == "Bearer hf_secret_token"
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*.meta.json"))
+    assert b"hf_secret_token" not in stored  # request headers are never stored
+
+
+@needs_captures
+def test_the_captured_hub_answers() -> None:
+    path = CAPTURES / "huggingface_hub" / "model_info_full_x50_2024-11.json"
+    content = path.read_bytes()
+    table = hf_hub.parse(content, make_meta("hf_hub", path.name, content))
+    assert table.num_rows == 50 and drift_of(table) == {}
+    relations = table["base_relation"].to_pylist()
+    assert {r: relations.count(r) for r in ("finetune", "adapter", "quantized")} == {
+        "finetune": 14,
+        "adapter": 7,
+        "quantized": 3,
+    }
+    path = CAPTURES / "huggingface_hub" / "list_models_limit50_default_sort_2024-11.json"
+    content = path.read_bytes()
+    assert hf_hub.parse(content, make_meta("hf_hub", path.name, content)).num_rows == 50
+    # March 2024: a base_model tag without its relation (relation tags appear from late 2024).
+    path = CAPTURES / "huggingface_hub" / "model_HuggingFaceH4_zephyr-7b-beta_2024-03-14.json"
+    content = b"[" + path.read_bytes() + b"]"
+    (zephyr,) = hf_hub.parse(content, make_meta("hf_hub", path.name, content)).to_pylist()
+    assert (zephyr["base_model"], zephyr["base_relation"]) == ("mistralai/Mistral-7B-v0.1", None)
+
+
+def test_the_scope_file_needs_a_reason_and_source(tmp_path, monkeypatch) -> None:
+    assert len(hf_hub.organizations()) == 17 and "deepseek-ai" in hf_hub.organizations()
+    bad = tmp_path / "scope.csv"
+    bad.write_text("organization,reason,source_url\nacme,,\n")
+    monkeypatch.setattr(hf_hub, "SCOPE_FILE", bad)
+    hf_hub.organizations.cache_clear()
+    try:
+        with pytest.raises(Exception, match="needs a reason and a source_url"):
+            hf_hub.organizations()
+    finally:
+        hf_hub.organizations.cache_clear()
