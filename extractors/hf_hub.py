@@ -48,7 +48,7 @@ from opengap.contracts import (
     row_fields,
 )
 from opengap.errors import OpengapError, ParseError
-from opengap.source import CURRENT_STATE, AsOf, ModelRows, Source
+from opengap.source import CURRENT_STATE, Adoption, AsOf, ModelRows, Source
 
 NAME = "hf_hub"
 HOMEPAGE = "https://huggingface.co/models"
@@ -301,6 +301,15 @@ SOURCE = Source(
         hub_repo="repo_id",  # the repo holds the weights: evidence of open weights, its licence gives the tier
         hub_licence="license",
         hub_base="base_model",  # a derivative is bound by its base's terms
+        adoption=Adoption(
+            measures={
+                "downloads_30d": "downloads_30d",
+                "downloads_all_time": "downloads_all_time",
+                "likes": "likes",
+                **{f"derivatives_{r}": f"children_{r}" for r in RELATIONS},
+            },
+            organization="organization",
+        ),
         attributes={
             "model_name": ("model_name", 6),
             "organization": ("organization", 5),

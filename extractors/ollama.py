@@ -30,7 +30,7 @@ from opengap.contracts import (
     row_fields,
 )
 from opengap.errors import ParseError
-from opengap.source import CURRENT_STATE, AsOf, ModelRows, Source
+from opengap.source import CURRENT_STATE, Adoption, AsOf, ModelRows, Source
 
 NAME = "ollama"
 HOMEPAGE = "https://ollama.com/library"
@@ -214,5 +214,6 @@ SOURCE = Source(
         name="model",  # library names ("deepseek-r1", "llama3.1") linked through the identity layer
         open_hint="weights_downloadable",  # a hint only: it never fixes a tier alone
         attributes={"model_name": ("model", 5)},  # every other source names a model better
+        adoption=Adoption(measures={"ollama_pulls": "pulls"}),  # counted for the Hub organization of the model
     ),
 )

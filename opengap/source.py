@@ -75,6 +75,18 @@ class Ranking:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """The source measures adoption of open models; ``open_adoption`` sums it per organization.
+
+    ``measures`` maps an ``open_adoption`` column to this source's column (summed). ``organization`` names the
+    column holding the organization; without one, a row counts for the organization of the repo its model
+    links to in a source that has one (an Ollama model counts for the Hub organization of the same model)."""
+
+    measures: dict[str, str]
+    organization: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelRows:
     """How a source's rows link to the model identity, what evidence they bring, what they tell the dimension.
 
@@ -98,6 +110,7 @@ class ModelRows:
     ranking: Ranking | None = None
     dimension_columns: tuple[Any, ...] = ()  # pyarrow fields this source adds to ``models`` (its attributes)
     rank: tuple[str, str] | None = None  # (rank column of the linked rows, the ``models`` column of its best)
+    adoption: Adoption | None = None  # downloads, likes, derivatives, pulls: summed per organization
 
 
 def every_file(meta: Any) -> bool:

@@ -33,6 +33,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "openrouter_models": 17,
         "open_llm_leaderboard": 21,
         "ollama_models": 12,  # the shipped library page keeps the 12 most popular cards
+        "open_adoption": 3,  # Qwen, meta-llama, nvidia
         "hub_models": 8,  # three tracked organizations' text-generation repos (the fixture's Nov-2024 capture)
         "openness_evidence": 327,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)

@@ -127,3 +127,55 @@ def test_the_scope_file_needs_a_reason_and_source(tmp_path, monkeypatch) -> None
             hf_hub.organizations()
     finally:
         hf_hub.organizations.cache_clear()
+
+
+def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub_owner() -> None:
+    import pandas as pd
+
+    from transforms.build import build_snapshot
+
+    meta = {"source": "x", "source_url": "https://example.invalid", "raw_sha256": "s"}
+    retrieved = pd.Timestamp("2026-10-01", tz="UTC")
+    hub = pd.DataFrame(
+        {
+            "repo_id": ["deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3", "Qwen/QwQ-32B"],
+            "organization": ["deepseek-ai", "deepseek-ai", "Qwen"],
+            "model_name": ["DeepSeek-R1", "DeepSeek-V3", "QwQ-32B"],
+            "downloads_30d": [1000, 500, 300],
+            "downloads_all_time": [None, None, None],
+            "likes": [10, 5, 3],
+            "license": ["mit", "mit", "apache-2.0"],
+            **{c: None for c in ("gated", "pipeline_tag", "library_name", "parameters", "base_model", "base_relation")},
+            "created_at": pd.Timestamp("2025-01-20", tz="UTC"),
+            "last_modified": pd.Timestamp("2025-01-20", tz="UTC"),
+            "children_finetune": [300, 20, None],
+            **{f"children_{r}": None for r in ("adapter", "quantized", "merge")},
+            **meta,
+            "retrieved_at": retrieved,
+        }
+    )
+    library = pd.DataFrame(
+        {
+            "model": ["deepseek-r1", "llama3.1"],
+            "popularity_rank": [1, 2],
+            **{c: None for c in ("description", "capabilities", "sizes", "updated_text", "updated_approx")},
+            "pulls": [55_700_000, 90_000_000],
+            "pulls_precision": [100_000, 100_000],
+            "tag_count": [35, 90],
+            "updated_precision": None,
+            "weights_downloadable": True,
+            **meta,
+            "retrieved_at": retrieved,
+        }
+    )
+    tables = build_snapshot(
+        {"hf_hub": hub, "ollama": library}, dt.date(2026, 10, 2), {"hf_hub": "2026-10-01", "ollama": "2026-10-01"}
+    )
+    adoption = {r["organization"]: r for r in tables["open_adoption"].to_pylist()}
+    deepseek = adoption["deepseek-ai"]
+    assert (deepseek["models"], deepseek["downloads_30d"], deepseek["likes"]) == (2, 1500, 15)
+    assert deepseek["derivatives_finetune"] == 320 and deepseek["derivatives_adapter"] is None
+    assert deepseek["ollama_pulls"] == 55_700_000  # deepseek-r1 on Ollama is deepseek-ai's DeepSeek-R1
+    assert adoption["Qwen"]["ollama_pulls"] is None and adoption["Qwen"]["derivatives_finetune"] is None
+    assert deepseek["share_of_downloads_30d"] == pytest.approx(1500 / 1800)
+    assert set(adoption) == {"deepseek-ai", "Qwen"}  # llama3.1 names no Hub repo here: counted nowhere

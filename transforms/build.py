@@ -22,9 +22,9 @@ from transforms.as_of import Indexed, LeaderboardHistory
 from transforms.dimension import build_dimension
 from transforms.identity import Linker, audit_tables, resolver_for
 from transforms.linking import link_leaderboard, link_rows, tag_board_rows
-from transforms.marts import catalogue_board, open_closed_gap
+from transforms.marts import catalogue_board, open_adoption, open_closed_gap
 from transforms.models import match_key
-from transforms.tables import AUDIT_TABLES, OPEN_CLOSED_GAP, models_table
+from transforms.tables import AUDIT_TABLES, OPEN_CLOSED_GAP, models_table, open_adoption_table
 
 
 def concat_parsed(tables: list[pa.Table]) -> pa.Table:
@@ -92,6 +92,10 @@ def build_snapshot(
         tables[source.table.name] = source.table.to_arrow(rows)
     if gaps:
         tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(pd.concat(gaps, ignore_index=True))
+    adoption = open_adoption(sources, tagged)
+    if not adoption.empty:
+        spec = open_adoption_table()  # measures of sources absent from this snapshot stay null
+        tables[spec.name] = spec.to_arrow(adoption.reindex(columns=spec.schema.names))
     if linked:
         tables["models"] = models_table().to_arrow(build_dimension(registry.sources(), tagged, linker.pools))
         trail = audit_tables(linker, _ranks(sources, tagged))

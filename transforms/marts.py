@@ -8,6 +8,7 @@ leaderboard source's rows have it; a catalogue ranked by a score is put in it by
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -97,3 +98,47 @@ def catalogue_board(source: Source, tagged: pd.DataFrame, retrieved: str) -> pd.
             **{c: ranked[c] for c in PROVENANCE},
         }
     )
+
+
+def open_adoption(sources: Mapping[str, Source], tagged: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per organization: how many of its models the adoption sources list, and the sum of each measure
+    (downloads, likes, derivatives by relation, pulls; see ``opengap.source.Adoption``). Provenance: the first
+    row of the organization in a source that names organizations (its listing)."""
+    measuring = {n: s.models.adoption for n, s in sources.items() if s.models and s.models.adoption and n in tagged}
+    org_of: dict[str, str] = {}
+    for name, adoption in measuring.items():
+        if adoption.organization:
+            rows = tagged[name]
+            org_of.update(dict(zip(rows["canonical_key"], rows[adoption.organization], strict=True)))
+    parts = []
+    for name, adoption in measuring.items():
+        rows = tagged[name]
+        organizations = rows[adoption.organization] if adoption.organization else rows["canonical_key"].map(org_of)
+        part = rows[list(adoption.measures.values())].rename(columns={v: k for k, v in adoption.measures.items()})
+        part = part.assign(
+            organization=organizations, canonical_key=rows["canonical_key"], _named=bool(adoption.organization)
+        )
+        parts.append(pd.concat([part, rows[list(PROVENANCE)]], axis=1))
+    if not parts:
+        return pd.DataFrame()
+    rows = pd.concat(parts, ignore_index=True).dropna(subset=["organization"])
+    measures = adoption_columns(sources)
+    rows = rows.reindex(columns=[*rows.columns, *[c for c in measures if c not in rows.columns]])
+    grouped = rows.groupby("organization", sort=True)  # a source absent on this date leaves its measures null
+    out = grouped[measures].sum(min_count=1).astype("Int64")
+    out.insert(0, "models", grouped["canonical_key"].nunique())
+    total = out["downloads_30d"].sum() if "downloads_30d" in out.columns else 0
+    if "downloads_30d" in out.columns:
+        out["share_of_downloads_30d"] = (out["downloads_30d"] / total).astype(float) if total else None
+    first = rows[rows["_named"]].sort_values("organization", kind="stable").drop_duplicates("organization")
+    out = out.join(first.set_index("organization")[list(PROVENANCE)])
+    return out.reset_index()
+
+
+def adoption_columns(sources: Mapping[str, Source]) -> list[str]:
+    """The measure columns every adoption source declares, in registry order."""
+    columns: list[str] = []
+    for source in sources.values():
+        if source.models is not None and source.models.adoption is not None:
+            columns += [c for c in source.models.adoption.measures if c not in columns]
+    return columns

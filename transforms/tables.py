@@ -10,7 +10,7 @@ from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
 SCHEMA_VERSION = 4  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
-# 4: models.open_weights_since, openness_evidence.observed_on
+# 4: models.open_weights_since, openness_evidence.observed_on; open_adoption
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -153,8 +153,30 @@ def models_table() -> TableSpec:
     )
 
 
+def open_adoption_table() -> TableSpec:
+    """Adoption of open models per organization; its measures are those the sources declare (Adoption)."""
+    from transforms.marts import adoption_columns
+
+    measures = [pa.field(c, pa.int64()) for c in adoption_columns(registry.sources())]
+    return TableSpec(
+        "open_adoption",
+        pa.schema(
+            [
+                pa.field("organization", pa.string(), nullable=False),  # as the Hub spells it (its repo owner)
+                pa.field("models", pa.int64(), nullable=False),  # distinct models the adoption sources list
+                *measures,  # sums; null where no source answered
+                pa.field("share_of_downloads_30d", pa.float64()),  # of all tracked organizations' downloads
+                *PROVENANCE_FIELDS,  # the organization's Hub listing
+            ]
+        ),
+        ("organization",),
+        "Adoption of open models per organization: downloads, likes, derivatives by relation, Ollama pulls.",
+        as_of="computed from the adoption sources of the same snapshot (each as retrieved on or before it)",
+    )
+
+
 def table_specs() -> dict[str, TableSpec]:
     """Every table a snapshot can publish, by name: each source's, then the derived ones."""
     own = [s.table for s in registry.sources().values() if s.table is not None]
-    specs = [*own, models_table(), OPEN_CLOSED_GAP, *AUDIT_TABLES]
+    specs = [*own, models_table(), OPEN_CLOSED_GAP, open_adoption_table(), *AUDIT_TABLES]
     return {spec.name: spec for spec in specs}
