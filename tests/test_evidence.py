@@ -390,3 +390,13 @@ def test_a_derivative_is_bound_by_its_base_models_terms():
     # A merge that names itself as its base inherits nothing: its own licence stands.
     merged = oll["GenVRadmin/AryaBhatta-GemmaOrca-2-Merged"]
     assert (merged["hub_license"], merged["openness_tier"]) == ("mit", "open_weights_unrestricted")
+
+
+def test_a_curated_card_licence_fills_only_what_the_hub_leaves_open():
+    from transforms.evidence import HubIndex
+
+    for answered, kept in [("mit", "mit"), ("other", "apache-2.0"), (None, "apache-2.0")]:
+        hub = HubIndex()
+        hub.add_hub_licence("openai/gpt-oss-120b", answered)
+        hub.add_curated_licences()  # the curated row for this repo says apache-2.0
+        assert hub.licence_of("openai/gpt-oss-120b") == kept

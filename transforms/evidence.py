@@ -166,9 +166,11 @@ class HubIndex:
     bases: dict[str, str] = field(default_factory=dict)  # repo id (lowercase) -> the repo it derives from
 
     def add_curated_licences(self) -> None:
-        # A checked model card outranks what a source says (the Hub's generic "other", a missing licence).
+        # A checked model card fills what the sources leave open: no licence, or the Hub's generic "other".
+        # Where a source (the Hub itself) names the licence, it stands and the curated row is not needed.
         for repo, licence in _curated_hub_licences():
-            self.licences[repo.lower()] = licence
+            if self.licences.get(repo.lower()) in (None, "other"):
+                self.licences[repo.lower()] = licence
 
     def add_repo(self, repo: str, labels: list[str]) -> None:
         """A repo a source names, found later by any of ``labels`` or by the repo's own model name."""
