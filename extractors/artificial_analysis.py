@@ -23,9 +23,8 @@ from extractors.base import (
     load_json,
     only_parse_errors,
     optional_number,
-    provenance_arrays,
     to_float,
-    with_drift,
+    typed,
 )
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
@@ -296,9 +295,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         seen.add(row["aa_id"])
     rows.sort(key=lambda r: r["aa_id"])
     table = pa.Table.from_pylist(rows, schema=_ROW_SCHEMA)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(

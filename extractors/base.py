@@ -111,6 +111,14 @@ def only_parse_errors(parse: Parse) -> Parse:
     return guarded
 
 
+def typed(table: pa.Table, meta: RawMeta, schema: pa.Schema, drift: dict[str, list[str]]) -> pa.Table:
+    """A parser's rows as its declared schema: the four provenance columns of ``meta`` appended, columns in
+    schema order and types, the raw file's column drift attached."""
+    for name, array in provenance_arrays(meta, table.num_rows).items():
+        table = table.append_column(name, array)
+    return with_drift(table.select(schema.names).cast(schema), drift)
+
+
 def provenance_arrays(meta: RawMeta, n: int) -> dict[str, pa.Array]:
     """The four provenance columns, constant over the ``n`` rows parsed from one raw file."""
     retrieved = datetime.fromisoformat(meta.retrieved_at.replace("Z", "+00:00"))

@@ -21,9 +21,8 @@ from extractors.base import (
     decode_text,
     header_line,
     only_parse_errors,
-    provenance_arrays,
     to_float,
-    with_drift,
+    typed,
 )
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
@@ -234,9 +233,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"epoch file {meta.file}: 'Publication date' is not YYYY-MM-DD: {exc}") from exc
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(

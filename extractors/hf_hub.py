@@ -31,8 +31,7 @@ from extractors.base import (
     is_representable,
     load_json,
     only_parse_errors,
-    provenance_arrays,
-    with_drift,
+    typed,
 )
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
@@ -266,9 +265,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
             raise ParseError(f"{NAME} file {meta.file}: repo {row['repo_id']!r} is listed twice")
         rows[row["repo_id"]] = row
     table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=_ROW_SCHEMA)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(

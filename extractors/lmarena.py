@@ -28,8 +28,7 @@ from extractors.base import (
     hub_endpoint,
     load_json,
     only_parse_errors,
-    provenance_arrays,
-    with_drift,
+    typed,
 )
 from extractors.http import DEADLINE_S, fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
@@ -326,9 +325,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     out = out.sort_values([*KEY, "rank"], kind="stable").drop_duplicates(list(KEY), keep="first")
     out = out.sort_values(["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable")
     table = pa.Table.from_pandas(out, preserve_index=False)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(

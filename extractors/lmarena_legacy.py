@@ -23,9 +23,8 @@ from extractors.base import (
     decode_text,
     header_line,
     only_parse_errors,
-    provenance_arrays,
     to_float,
-    with_drift,
+    typed,
     with_notes,
 )
 from extractors.raw_store import RawMeta
@@ -176,9 +175,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     if dropped:
         log.info("%s: dropped %d repeated model row(s)", meta.file, dropped)
     table = pa.Table.from_pylist(rows)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    table = with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    table = typed(table, meta, SCHEMA, drift)
     return with_notes(table, {"duplicates_dropped": dropped} if dropped else {})
 
 

@@ -16,7 +16,13 @@ from decimal import Decimal, InvalidOperation
 import pyarrow as pa
 from bs4 import BeautifulSoup, Tag
 
-from extractors.base import Columns, decode_text, is_representable, only_parse_errors, provenance_arrays, with_drift
+from extractors.base import (
+    Columns,
+    decode_text,
+    is_representable,
+    only_parse_errors,
+    typed,
+)
 from extractors.http import one_file
 from extractors.raw_store import RawMeta
 from opengap.contracts import (
@@ -184,9 +190,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
             raise ParseError(f"{NAME} file {meta.file}: model {row['model']!r} is listed twice")
         seen.add(row["model"])
     table = pa.Table.from_pylist(rows, schema=_ROW_SCHEMA)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(

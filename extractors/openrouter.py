@@ -24,8 +24,7 @@ from extractors.base import (
     null_with_warning,
     only_parse_errors,
     optional_number,
-    provenance_arrays,
-    with_drift,
+    typed,
 )
 from extractors.http import one_file
 from extractors.raw_store import RawMeta
@@ -246,9 +245,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     if not rows:
         raise ParseError(f"{_where(meta)} holds no models")
     table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=_ROW_SCHEMA)
-    for name, array in provenance_arrays(meta, table.num_rows).items():
-        table = table.append_column(name, array)
-    return with_drift(table.select(SCHEMA.names).cast(SCHEMA), drift)
+    return typed(table, meta, SCHEMA, drift)
 
 
 def vendor(rows: Any) -> Any:
