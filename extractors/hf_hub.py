@@ -54,7 +54,10 @@ HOMEPAGE = "https://huggingface.co/models"
 LICENSE = "Hugging Face Hub API terms; each model under its own licence (recorded per row)"
 SCOPE_FILE = Path(__file__).resolve().parent / "data" / "hub_scope.csv"
 PAGE_SIZE = 100
-MAX_PAGES = 5  # 500 models per organization, by downloads: 17 organizations stay far below 500 calls / 5 min
+MAX_PAGES = 5  # 500 models per organization, by downloads
+# The Hub's anonymous API allowance: 500 requests per 5-minute window (hub-docs rate-limits.md, FORMATS.md §4).
+# A nightly run asks at most organizations x MAX_PAGES (17 x 5 = 85); fetch refuses a scope that could exceed it.
+REQUEST_BUDGET = 500
 EXPAND = (
     "downloads",
     "downloadsAllTime",
@@ -148,6 +151,11 @@ def fetch(
 ) -> list[RawFile]:
     """One listing per tracked organization, following the Link cursor. ``history``: the Hub has none."""
     headers = build_hf_headers(library_name="opengap", library_version=__version__)
+    if len(organizations()) * MAX_PAGES > REQUEST_BUDGET:
+        raise OpengapError(
+            f"{SCOPE_FILE} lists {len(organizations())} organizations: with {MAX_PAGES} pages each a run could pass "
+            f"the Hub's {REQUEST_BUDGET} requests per 5 minutes; trim the scope or lower MAX_PAGES"
+        )
     files = []
     for org in organizations():
         url: str | None = listing_url()

@@ -179,3 +179,11 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
     assert adoption["Qwen"]["ollama_pulls"] is None and adoption["Qwen"]["derivatives_finetune"] is None
     assert deepseek["share_of_downloads_30d"] == pytest.approx(1500 / 1800)
     assert set(adoption) == {"deepseek-ai", "Qwen"}  # llama3.1 names no Hub repo here: counted nowhere
+
+
+def test_a_scope_that_could_pass_the_request_budget_is_refused(tmp_path, monkeypatch) -> None:
+    assert len(hf_hub.organizations()) * hf_hub.MAX_PAGES == 85 <= hf_hub.REQUEST_BUDGET
+    monkeypatch.setattr(hf_hub, "organizations", lambda: tuple(f"org{i}" for i in range(101)))
+    with pytest.raises(Exception, match="could pass the Hub's 500 requests per 5 minutes"):
+        hf_hub.fetch(requests.Session(), RawStore(tmp_path), "2026-11-30")
+    assert not list(tmp_path.iterdir())  # refused before any request
