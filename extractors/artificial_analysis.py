@@ -29,14 +29,11 @@ from extractors.base import (
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
-    EVIDENCE_FIELD,
-    IDENTITY_FIELDS,
     MAX_ROW_DROP,
-    OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
     TableSpec,
-    row_fields,
+    model_rows_schema,
 )
 from opengap.errors import ParseError
 from opengap.source import CURRENT_STATE, AsOf, ModelRows, Ranking, Source
@@ -300,16 +297,10 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
 
 TABLE = TableSpec(
     "aa_models",
-    pa.schema(
-        [
-            *row_fields(SCHEMA),
-            pa.field("intelligence_rank", pa.int64()),  # 1 = highest intelligence index in this snapshot
-            pa.field("org_key", pa.string()),  # the creator, canonical (transforms/data/org_aliases.csv)
-            *IDENTITY_FIELDS,
-            *OPENNESS_FIELDS,
-            EVIDENCE_FIELD,
-            *PROVENANCE_FIELDS,
-        ]
+    model_rows_schema(
+        SCHEMA,
+        pa.field("intelligence_rank", pa.int64()),  # 1 = highest intelligence index in this snapshot
+        pa.field("org_key", pa.string()),  # the creator, canonical (transforms/data/org_aliases.csv)
     ),
     KEY,
     "Artificial Analysis models (data API v2): intelligence/coding/agentic indices, prices, speed, openness.",

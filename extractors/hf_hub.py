@@ -37,14 +37,11 @@ from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap import __version__
 from opengap.contracts import (
-    EVIDENCE_FIELD,
-    IDENTITY_FIELDS,
     MAX_ROW_DROP,
-    OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
     TableSpec,
-    row_fields,
+    model_rows_schema,
 )
 from opengap.errors import OpengapError, ParseError
 from opengap.source import CURRENT_STATE, Adoption, AsOf, ModelRows, Source
@@ -278,7 +275,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
 
 TABLE = TableSpec(
     "hub_models",
-    pa.schema([*row_fields(SCHEMA), *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]),
+    model_rows_schema(SCHEMA),
     KEY,
     "Hugging Face Hub: the tracked organizations' text-generation repos, downloads, likes, licence, lineage.",
     as_of="the Hub listings as retrieved on or before the snapshot date (current state only: downloads have no "

@@ -26,14 +26,11 @@ from extractors.base import (
 from extractors.http import one_file
 from extractors.raw_store import RawMeta
 from opengap.contracts import (
-    EVIDENCE_FIELD,
-    IDENTITY_FIELDS,
     MAX_ROW_DROP,
-    OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
     TableSpec,
-    row_fields,
+    model_rows_schema,
 )
 from opengap.errors import ParseError
 from opengap.source import CURRENT_STATE, Adoption, AsOf, ModelRows, Source
@@ -195,7 +192,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
 
 TABLE = TableSpec(
     "ollama_models",
-    pa.schema([*row_fields(SCHEMA), *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]),
+    model_rows_schema(SCHEMA),
     KEY,
     "Ollama library: models with description, capabilities, sizes, pull counts (approximate) and last update.",
     as_of="the Ollama library page as retrieved on or before the snapshot date (current state only; left out of "

@@ -37,14 +37,11 @@ from extractors.base import (
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap.contracts import (
-    EVIDENCE_FIELD,
-    IDENTITY_FIELDS,
     MAX_ROW_DROP,
-    OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
     TableSpec,
-    row_fields,
+    model_rows_schema,
 )
 from opengap.errors import ParseError
 from opengap.source import SUBMITTED, AsOf, ModelRows, Source
@@ -380,7 +377,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
 
 TABLE = TableSpec(
     "open_llm_leaderboard",
-    pa.schema([*row_fields(SCHEMA), *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]),
+    model_rows_schema(SCHEMA),
     KEY,
     "Open LLM Leaderboard (retired, static): evaluations of open-weights Hub models, licence, base model.",
     as_of="the retired leaderboard's contents submitted on or before the snapshot date",

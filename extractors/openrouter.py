@@ -29,14 +29,11 @@ from extractors.base import (
 from extractors.http import one_file
 from extractors.raw_store import RawMeta
 from opengap.contracts import (
-    EVIDENCE_FIELD,
-    IDENTITY_FIELDS,
     MAX_ROW_DROP,
-    OPENNESS_FIELDS,
     PROVENANCE,
     PROVENANCE_FIELDS,
     TableSpec,
-    row_fields,
+    model_rows_schema,
 )
 from opengap.errors import ParseError
 from opengap.source import CURRENT_STATE, AsOf, ModelRows, Source
@@ -255,16 +252,7 @@ def vendor(rows: Any) -> Any:
 
 TABLE = TableSpec(
     "openrouter_models",
-    pa.schema(
-        [
-            *row_fields(SCHEMA),
-            pa.field("org_key", pa.string()),  # the vendor slug of the id, canonical
-            *IDENTITY_FIELDS,
-            *OPENNESS_FIELDS,
-            EVIDENCE_FIELD,
-            *PROVENANCE_FIELDS,
-        ]
-    ),
+    model_rows_schema(SCHEMA, pa.field("org_key", pa.string())),  # org_key: the vendor slug of the id, canonical
     KEY,
     "OpenRouter catalogue: prices in USD per 1M tokens, context length, Hugging Face repo id, openness.",
     as_of="the OpenRouter catalogue as retrieved on or before the snapshot date (current state only; "

@@ -45,6 +45,14 @@ def row_fields(schema: pa.Schema) -> list[pa.Field]:
     return [f for f in schema if f.name not in PROVENANCE]
 
 
+def model_rows_schema(rows: pa.Schema, *extra: pa.Field) -> pa.Schema:
+    """The published schema of a source table whose rows each name a model: the parser's columns, any columns
+    the build adds, then the identity, the openness tag, its evidence and the provenance."""
+    return pa.schema(
+        [*row_fields(rows), *extra, *IDENTITY_FIELDS, *OPENNESS_FIELDS, EVIDENCE_FIELD, *PROVENANCE_FIELDS]
+    )
+
+
 @dataclass(frozen=True)
 class TableSpec:
     name: str
