@@ -311,6 +311,7 @@ SOURCE = Source(
                 **{f"derivatives_{r}": f"children_{r}" for r in RELATIONS},
             },
             organization="organization",
+            shares=("downloads_30d",),
         ),
         attributes={
             "model_name": ("model_name", 6),

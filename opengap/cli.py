@@ -58,10 +58,10 @@ def _tables(option: str | None, name: str) -> list[str]:
     """A comma-separated list of table names, checked against the table contracts."""
     from transforms.tables import table_specs
 
-    tables = [t.strip() for t in (option or "").split(",") if t.strip()]
-    unknown = [t for t in tables if t not in table_specs()]
+    tables, known = [t.strip() for t in (option or "").split(",") if t.strip()], table_specs()
+    unknown = [t for t in tables if t not in known]
     if unknown:
-        raise OpengapError(f"{name}: unknown table(s) {', '.join(unknown)}; tables are {', '.join(table_specs())}")
+        raise OpengapError(f"{name}: unknown table(s) {', '.join(unknown)}; tables are {', '.join(known)}")
     return tables
 
 

@@ -84,6 +84,7 @@ class Adoption:
 
     measures: dict[str, str]
     organization: str | None = None
+    shares: tuple[str, ...] = ()  # measures whose share per organization is published (``share_of_<measure>``)
 
 
 @dataclass(frozen=True)

@@ -51,16 +51,12 @@ class LeaderboardHistory:
         positions = np.sort(np.concatenate([self._groups[tuple(key)] for key in newest.itertuples(index=False)]))
         return self.rows.take(positions).reset_index(drop=True)
 
-    def latest_non_empty(self, column: str, snapshot_date: dt.date) -> pd.Series:
-        """Per model, the newest non-empty ``column`` published on or before the date: LMArena blanks licences
-        for a while (FORMATS.md §9), so the last known value stands until a new one is published."""
+    def latest_non_empty(self, column: str, snapshot_date: dt.date) -> pd.DataFrame:
+        """Per model (the index), the newest non-empty ``column`` published on or before the date, and the
+        publication date of the board that stated it: LMArena blanks licences for a while (FORMATS.md §9), so
+        the last known value stands until a new one is published."""
         known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
-        return known.groupby(self.name)[column].last()
-
-    def latest_non_empty_date(self, column: str, snapshot_date: dt.date) -> pd.Series:
-        """Per model, the publication date of the board ``latest_non_empty`` takes its value from."""
-        known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
-        return known.groupby(self.name)[self.date].last()
+        return known.groupby(self.name)[[column, self.date]].last()
 
 
 Indexed = pd.DataFrame | LeaderboardHistory

@@ -21,9 +21,8 @@ from transforms import as_of
 from transforms.as_of import Indexed, LeaderboardHistory
 from transforms.dimension import build_dimension
 from transforms.identity import Linker, audit_tables, resolver_for
-from transforms.linking import link_leaderboard, link_rows, tag_board_rows
+from transforms.linking import claim_board_licences, link_leaderboard, link_rows, tag_board_rows
 from transforms.marts import catalogue_board, open_adoption, open_closed_gap
-from transforms.models import match_key
 from transforms.tables import AUDIT_TABLES, OPEN_CLOSED_GAP, models_table, open_adoption_table
 
 
@@ -54,13 +53,8 @@ def build_snapshot(
 
     linker = Linker(resolver_for(on_date), on=snapshot_date)
     boards = {n: s for n, s in sources.items() if s.models is not None and s.models.leaderboard is not None}
-    licences: dict[str, pd.Series] = {}
-    for name, source in boards.items():  # the licences a leaderboard lists: evidence for any source's name
-        licences[name] = indexed[name].latest_non_empty(source.models.leaderboard.licence, snapshot_date)
-        linker.licences.update({match_key(model): value for model, value in licences[name].items()})
-        stated = indexed[name].latest_non_empty_date(source.models.leaderboard.licence, snapshot_date)
-        linker.licence_dates.update({match_key(model): day for model, day in stated.items()})
-        linker.licence_source = name
+    # The licences a leaderboard lists: evidence for any source's row of the same name.
+    licences = {name: claim_board_licences(s, indexed[name], linker, snapshot_date) for name, s in boards.items()}
 
     # Phase 1: link every source's rows, pooling their claims per model (the registry's own rows last: the rows
     # naming a model bring its registry entry's claims first). Phase 2: weigh each pool and tag the rows.

@@ -139,8 +139,8 @@ def from_hub(
     return [Evidence(BY_HUB, claim, value, None if tier == openness.UNKNOWN else tier, "open")]
 
 
-# Open tiers from least to most restricted: a derivative can be no freer than its base.
-OPEN_STRICTNESS = ("open_weights_unrestricted", "open_weights_restricted", "open_weights_noncommercial")
+# Open tiers with known terms, least to most restricted (OPEN_TIERS' order): a derivative is no freer than its base.
+OPEN_STRICTNESS = tuple(t for t in openness.OPEN_TIERS if t != openness.OPEN_LICENCE_UNKNOWN)
 
 
 def from_hint(claim: str, raw_value: str, is_open: bool | None) -> list[Evidence]:

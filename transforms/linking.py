@@ -16,7 +16,7 @@ from opengap.source import Source, column
 from transforms import openness
 from transforms.as_of import LeaderboardHistory
 from transforms.identity import Link, Linker, resolver_for
-from transforms.models import model_key, single_org_key
+from transforms.models import match_key, model_key, single_org_key
 
 _TAGS = ["model_key", "canonical_key", "org_key", "license_id", *openness.TAG_COLUMNS]
 
@@ -74,6 +74,18 @@ def _with_links(rows: pd.DataFrame, links: list[Link | None]) -> pd.DataFrame:
     )
 
 
+def claim_board_licences(source: Source, history: LeaderboardHistory, linker: Linker, day: dt.date) -> pd.Series:
+    """The licence a leaderboard lists per model name on ``day`` (its newest non-empty value), handed to the
+    linker as evidence for any source's row of that name, dated by the board that stated it."""
+    assert source.models is not None and source.models.leaderboard is not None
+    column = source.models.leaderboard.licence
+    stated = history.latest_non_empty(column, day)
+    linker.licences.update({match_key(model): value for model, value in stated[column].items()})
+    linker.licence_dates.update({match_key(model): when for model, when in stated[history.date].items()})
+    linker.licence_source = source.name
+    return stated[column]
+
+
 def link_leaderboard(
     source: Source,
     history: LeaderboardHistory,
@@ -88,7 +100,7 @@ def link_leaderboard(
     assert declared is not None and declared.leaderboard is not None and declared.rank is not None
     board, name = declared.leaderboard, str(declared.name)
     rank_column = declared.rank[0]
-    orgs = history.latest_non_empty(board.organization, snapshot_date)
+    orgs = history.latest_non_empty(board.organization, snapshot_date)[board.organization]
     headline = on_date[(on_date[history.group] == list(board.headline)).all(axis=1)]
     best_rank = headline.groupby(name)[board.rank].min()
     first_rows = on_date.sort_values([name, *history.group], kind="stable").drop_duplicates(name)
@@ -125,29 +137,20 @@ def tag_board_rows(source: Source, on_date: pd.DataFrame, models: pd.DataFrame) 
 
 
 def tag_alone(source: Source, rows: pd.DataFrame) -> pd.DataFrame:
-    """The tag the pipeline gives one source's rows when that source is the only one (``opengap parse``): each
-    name linked and weighed as in a snapshot, curated overrides (as they hold today) and aliases included; a
-    leaderboard's licence per name is its newest non-empty value in the file."""
+    """The tag the pipeline gives one source's rows when that source is the only one (``opengap parse``): linked
+    and weighed as in a snapshot of the file's newest date, curated overrides and aliases included."""
     declared = source.models
     if declared is None:  # a parse-only source: its licence column alone, where it has one
         return rows if source.licence_column is None else _tag_by_licence(rows, source.licence_column)
     linker = Linker(resolver_for({source.name: rows}))
-    if source.licence_column is None or declared.registry is not None:
+    if declared.leaderboard is None:
         return linker.pools.tag(link_rows(source, rows, linker))
-    names = column(rows, declared.name)
-    dated = rows.assign(_name=names)
-    if source.as_of.date_column in rows.columns:
-        dated = dated.sort_values(source.as_of.date_column, kind="stable")
-    filled = dated[dated[source.licence_column].map(openness.text_or_none).notna()]
-    licences = filled.groupby("_name")[source.licence_column].last()
-    canonical = {}
-    for row in dated.drop_duplicates("_name", keep="last").to_dict("records"):
-        licence_raw = licences.get(row["_name"], "")
-        provenance = {c: row[c] for c in PROVENANCE}
-        link = linker.link(source.name, model_key(row["_name"]), row["_name"], provenance, licence_raw=licence_raw)
-        canonical[row["_name"]] = link.canonical_key
-    tagged = linker.pools.tag(rows.assign(canonical_key=names.map(canonical)))
-    return tagged.assign(license_id=rows[source.licence_column].map(lambda raw: openness.licence(raw).license_id))
+    history = LeaderboardHistory(rows, source)
+    day = max(history.publish_dates())
+    linker.on = day
+    licences = claim_board_licences(source, history, linker, day)
+    linked = link_leaderboard(source, history, history.rows, licences, linker, day)
+    return tag_board_rows(source, rows, linker.pools.tag(linked))
 
 
 def _tag_by_licence(rows: pd.DataFrame, licence_column: str) -> pd.DataFrame:

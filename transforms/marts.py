@@ -127,18 +127,20 @@ def open_adoption(sources: Mapping[str, Source], tagged: Mapping[str, pd.DataFra
     grouped = rows.groupby("organization", sort=True)  # a source absent on this date leaves its measures null
     out = grouped[measures].sum(min_count=1).astype("Int64")
     out.insert(0, "models", grouped["canonical_key"].nunique())
-    total = out["downloads_30d"].sum() if "downloads_30d" in out.columns else 0
-    if "downloads_30d" in out.columns:
-        out["share_of_downloads_30d"] = (out["downloads_30d"] / total).astype(float) if total else None
+    for share in adoption_columns(sources, shares=True):
+        total = out[share].sum()
+        out[f"share_of_{share}"] = (out[share] / total).astype(float) if total else None
     first = rows[rows["_named"]].sort_values("organization", kind="stable").drop_duplicates("organization")
     out = out.join(first.set_index("organization")[list(PROVENANCE)])
     return out.reset_index()
 
 
-def adoption_columns(sources: Mapping[str, Source]) -> list[str]:
-    """The measure columns every adoption source declares, in registry order."""
+def adoption_columns(sources: Mapping[str, Source], *, shares: bool = False) -> list[str]:
+    """The measure columns the adoption sources declare (``shares``: those published as shares), in registry
+    order."""
     columns: list[str] = []
     for source in sources.values():
         if source.models is not None and source.models.adoption is not None:
-            columns += [c for c in source.models.adoption.measures if c not in columns]
+            adoption = source.models.adoption
+            columns += [c for c in (adoption.shares if shares else adoption.measures) if c not in columns]
     return columns

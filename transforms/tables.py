@@ -158,6 +158,7 @@ def open_adoption_table() -> TableSpec:
     from transforms.marts import adoption_columns
 
     measures = [pa.field(c, pa.int64()) for c in adoption_columns(registry.sources())]
+    shares = [pa.field(f"share_of_{c}", pa.float64()) for c in adoption_columns(registry.sources(), shares=True)]
     return TableSpec(
         "open_adoption",
         pa.schema(
@@ -165,7 +166,7 @@ def open_adoption_table() -> TableSpec:
                 pa.field("organization", pa.string(), nullable=False),  # as the Hub spells it (its repo owner)
                 pa.field("models", pa.int64(), nullable=False),  # distinct models the adoption sources list
                 *measures,  # sums; null where no source answered
-                pa.field("share_of_downloads_30d", pa.float64()),  # of all tracked organizations' downloads
+                *shares,  # each organization's part of the tracked organizations' total
                 *PROVENANCE_FIELDS,  # the organization's Hub listing
             ]
         ),
