@@ -1,10 +1,15 @@
 """The Hugging Face Hub: the tracked organizations' text-generation models, with adoption and licence.
 
-``GET {HF_ENDPOINT}/api/models?author=<org>&pipeline_tag=text-generation&sort=downloads&direction=-1`` with
-``expand`` fields, one listing per organization of ``data/hub_scope.csv`` (a reviewed file), following the
-``Link: <…>; rel="next"`` cursor up to MAX_PAGES. Headers (token, user agent) come from huggingface_hub's
-``build_hf_headers`` (``HF_TOKEN`` when set); the requests go through the project's session, so every answer
-is stored raw first, retried within its budget and never logged with its headers. See FORMATS.md section 4.
+Two kinds of request, both stored raw first (FORMATS.md section 4):
+- ``GET {HF_ENDPOINT}/api/models?author=<org>&pipeline_tag=text-generation&sort=downloads&direction=-1`` with
+  ``expand`` fields, one listing per organization of ``data/hub_scope.csv`` (a reviewed file), following the
+  ``Link: <…>; rel="next"`` cursor up to MAX_PAGES;
+- ``GET {HF_ENDPOINT}/api/models/<repo>`` for each repo the listings missed that a family of the scope file
+  names or another source links to (OpenRouter's ``hugging_face_id``, read from its newest stored raw). A renamed
+  repo answers 307 to its new id: the row carries the canonical id and keeps the old one in ``renamed_from``.
+Headers (token, user agent) come from huggingface_hub's ``build_hf_headers`` (``HF_TOKEN`` when set); the
+requests go through the project's session, so every answer is stored raw first, retried within its budget
+(a 429's ``Retry-After`` honoured) and never logged with its headers. A run sends at most REQUEST_BUDGET.
 
 One row per repo: 30-day and all-time downloads, likes, licence (the ``license:`` tag, else the card's; a card
 ``other`` names its licence in ``license_name``), gating, dates, parameters (safetensors), the base model it
@@ -14,17 +19,17 @@ Hub answers ``childrenModelCount``. The API serves only its present: our daily s
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import logging
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 import pyarrow as pa
 import requests
 from huggingface_hub.utils import build_hf_headers
 
+from extractors import hub_scope, registry
 from extractors.base import (
     Columns,
     hub_endpoint,
@@ -43,18 +48,20 @@ from opengap.contracts import (
     TableSpec,
     model_rows_schema,
 )
-from opengap.errors import OpengapError, ParseError
-from opengap.source import CURRENT_STATE, Adoption, AsOf, ModelRows, Source
+from opengap.errors import FinalFetchError, OpengapError, ParseError
+from opengap.source import CURRENT_STATE, Adoption, AsOf, Derivatives, ModelRows, Source
+
+log = logging.getLogger(__name__)
 
 NAME = "hf_hub"
 HOMEPAGE = "https://huggingface.co/models"
 LICENSE = "Hugging Face Hub API terms; each model under its own licence (recorded per row)"
-SCOPE_FILE = Path(__file__).resolve().parent / "data" / "hub_scope.csv"
 PAGE_SIZE = 100
 MAX_PAGES = 5  # 500 models per organization, by downloads
-# The Hub's anonymous API allowance: 500 requests per 5-minute window (hub-docs rate-limits.md, FORMATS.md §4).
-# A nightly run asks at most organizations x MAX_PAGES (17 x 5 = 85); fetch refuses a scope that could exceed it.
-REQUEST_BUDGET = 500
+# The Hub's anonymous API allowance is 500 requests per 5-minute window (hub-docs rate-limits.md, FORMATS.md §4),
+# shared by this source and hf_hub_derivatives: this one sends at most REQUEST_BUDGET per run. The listings take
+# at most organizations x MAX_PAGES (17 x 5 = 85); linked repos get the rest, the newest-linked first.
+REQUEST_BUDGET = 200
 EXPAND = (
     "downloads",
     "downloadsAllTime",
@@ -91,6 +98,7 @@ SCHEMA = pa.schema(
         pa.field("parameters", pa.float64()),  # safetensors total, where published
         pa.field("base_model", pa.string()),  # the repo it derives from (the first, for merges)
         pa.field("base_relation", pa.string()),  # finetune | adapter | quantized | merge (tags from late 2024)
+        pa.field("renamed_from", pa.string()),  # the id a detail request asked for, when the Hub answered a rename
         *[pa.field(f"children_{r}", pa.int64()) for r in RELATIONS],  # childrenModelCount, where answered
         *PROVENANCE_FIELDS,
     ]
@@ -128,32 +136,67 @@ MODEL_KEYS = Columns(
 )
 
 
-@cache
 def organizations() -> tuple[str, ...]:
-    """The tracked organizations (data/hub_scope.csv; each row with its reason and source)."""
-    with SCOPE_FILE.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    missing = [i for i, r in enumerate(rows, start=2) if not (r.get("reason") and r.get("source_url"))]
-    if missing:
-        raise OpengapError(f"{SCOPE_FILE} line(s) {missing}: every organization needs a reason and a source_url")
-    return tuple(r["organization"] for r in rows)
+    """The tracked organizations (``data/hub_scope.csv``)."""
+    return hub_scope.organizations()
 
 
 def listing_url() -> str:
     return f"{hub_endpoint()}/api/models"
 
 
+def _next_link(raw: RawFile) -> str | None:
+    found = _NEXT.search(next((v for k, v in raw.meta.headers.items() if k.lower() == "link"), ""))
+    return found.group(1) if found else None
+
+
+def _listed(raw: RawFile) -> set[str]:
+    try:
+        doc = load_json(raw.content, raw.meta.file)
+    except ParseError:
+        return set()  # the parse will say what is wrong with it
+    return (
+        {m["id"] for m in doc if isinstance(m, dict) and isinstance(m.get("id"), str)}
+        if isinstance(doc, list)
+        else set()
+    )
+
+
+def linked_repos(store: RawStore, snapshot_date: str) -> list[str]:
+    """Repos the scope file's families name and those other live sources link to (their newest stored raw on or
+    before the date, parsed as a snapshot would), de-duplicated in that order."""
+    repos = list(hub_scope.family_of())
+    for source in registry.sources().values():
+        declared = source.models
+        if source.name == NAME or source.static or declared is None or not isinstance(declared.hub_repo, str):
+            continue
+        raw_date = store.newest_date_on_or_before(source.name, snapshot_date)
+        if raw_date is None:
+            continue
+        for raw in store.read_all(source.name, raw_date):
+            if source.data_file(raw.meta):
+                try:
+                    rows = source.parse(raw.content, raw.meta)
+                except ParseError as exc:  # that source's own run reports it; we only lose its links
+                    log.warning("%s: links of %s skipped: %s", NAME, raw.meta.file, exc)
+                    continue
+                repos += [r for r in rows.column(declared.hub_repo).to_pylist() if isinstance(r, str) and "/" in r]
+    return list(dict.fromkeys(repos))
+
+
 def fetch(
     session: requests.Session, store: RawStore, snapshot_date: str, *, refresh: bool = False, history: bool = False
 ) -> list[RawFile]:
-    """One listing per tracked organization, following the Link cursor. ``history``: the Hub has none."""
+    """One listing per tracked organization (following the Link cursor), then one detail request per linked repo
+    the listings missed, within REQUEST_BUDGET. ``history``: the Hub has none."""
     headers = build_hf_headers(library_name="opengap", library_version=__version__)
     if len(organizations()) * MAX_PAGES > REQUEST_BUDGET:
         raise OpengapError(
-            f"{SCOPE_FILE} lists {len(organizations())} organizations: with {MAX_PAGES} pages each a run could pass "
-            f"the Hub's {REQUEST_BUDGET} requests per 5 minutes; trim the scope or lower MAX_PAGES"
+            f"{hub_scope.SCOPE_FILE} lists {len(organizations())} organizations: with {MAX_PAGES} pages each a run "
+            f"could pass its budget of {REQUEST_BUDGET} of the Hub's 500 requests per 5 minutes; trim the scope or "
+            "lower MAX_PAGES"
         )
-    files = []
+    files: list[RawFile] = []
     for org in organizations():
         url: str | None = listing_url()
         params: dict[str, Any] | None = {
@@ -178,11 +221,32 @@ def fetch(
                 expect="json",
             )
             files.append(raw)
-            link = next((v for k, v in raw.meta.headers.items() if k.lower() == "link"), "")
-            found = _NEXT.search(link)
-            if found is None:
+            url, params = _next_link(raw), None  # the cursor URL carries every parameter
+            if url is None:
                 break
-            url, params = found.group(1), None  # the cursor URL carries every parameter
+    listed = set().union(*(_listed(f) for f in files))
+    missing = [r for r in linked_repos(store, snapshot_date) if r not in listed]
+    room = REQUEST_BUDGET - len(files)
+    if len(missing) > room:
+        log.warning("%s: %d linked repo(s) left for a later run: over the request budget", NAME, len(missing) - room)
+    for repo in missing[: max(room, 0)]:
+        try:
+            files.append(
+                fetch_to_store(
+                    session,
+                    store,
+                    source=NAME,
+                    snapshot_date=snapshot_date,
+                    file=f"repo.{repo.replace('/', '--')}.json",
+                    url=f"{hub_endpoint()}/api/models/{quote(repo)}",
+                    params={"expand": list(EXPAND)},
+                    headers=headers,
+                    refresh=refresh,
+                    expect="json",
+                )
+            )
+        except FinalFetchError as exc:  # a linked repo deleted or made private: the others still count
+            log.warning("%s: linked repo %s skipped: %s", NAME, repo, exc)
     return files
 
 
@@ -256,16 +320,28 @@ def _row(model: Any, index: int, meta: RawMeta) -> dict[str, Any]:
     }
 
 
+def _asked_repo(url: str) -> str | None:
+    """The repo a detail request asked for (``…/api/models/<repo>``, old ids without an owner included); None
+    for a listing (``…/api/models``)."""
+    path = unquote(urlsplit(url).path)
+    marker = "/api/models/"
+    return path.split(marker, 1)[1].strip("/") or None if marker in path else None
+
+
 @only_parse_errors
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per repo of a listing page (or of an array of single-model answers), sorted by repo id."""
     doc = load_json(raw, f"{NAME} file {meta.file} ({meta.url})")
+    asked = _asked_repo(meta.url)
+    if isinstance(doc, dict) and asked is not None:
+        doc = [doc]  # a detail request: one model
     if not isinstance(doc, list):
         raise ParseError(f"{NAME} file {meta.file}: a model listing is a JSON array, got {type(doc).__name__}")
     drift = MODEL_KEYS.check({k for m in doc if isinstance(m, dict) for k in m}, meta)
     rows: dict[str, dict[str, Any]] = {}
     for i, model in enumerate(doc, start=1):
         row = _row(model, i, meta)
+        row["renamed_from"] = asked if asked is not None and asked != row["repo_id"] else None
         if row["repo_id"] in rows:
             raise ParseError(f"{NAME} file {meta.file}: repo {row['repo_id']!r} is listed twice")
         rows[row["repo_id"]] = row
@@ -297,11 +373,14 @@ SOURCE = Source(
     fetch=fetch,
     table=TABLE,
     as_of=AsOf(CURRENT_STATE),
+    request_budget=REQUEST_BUDGET,
+    derivatives=Derivatives("repo_id", "children_model_count", counts={r: f"children_{r}" for r in RELATIONS}),
     models=ModelRows(
         name="model_name",
         organization="organization",
         hub_repo="repo_id",  # the repo holds the weights: evidence of open weights, its licence gives the tier
         hub_licence="license",
+        hub_renamed_from="renamed_from",
         hub_base="base_model",  # a derivative is bound by its base's terms
         adoption=Adoption(
             measures={

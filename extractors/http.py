@@ -124,7 +124,7 @@ def make_session(
     total_retries: int = 5,
     backoff_factor: float = 2.0,
     backoff_max: float = Retry.DEFAULT_BACKOFF_MAX,
-) -> requests.Session:
+) -> CountingSession:
     """A session that retries connection errors, 408/425/429 and 5xx with exponential backoff (capped at
     ``backoff_max``), honouring a Retry-After up to RETRY_AFTER_CAP_S. get() reuses the same policy for a body
     that breaks off."""
@@ -141,12 +141,31 @@ def make_session(
         retry_after_max=RETRY_AFTER_CAP_S,
         raise_on_status=False,
     )
-    session = requests.Session()
+    session = CountingSession()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
     return session
+
+
+class CountingSession(requests.Session):
+    """A session that counts the requests it sent: each redirect hop (requests sends every hop) and each attempt
+    urllib3 retried (a rate limit counts them all). Sources with a request budget report this number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests_sent = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        try:
+            resp = super().send(request, **kwargs)
+        except requests.RequestException:
+            self.requests_sent += 1
+            raise
+        retries = getattr(resp.raw, "retries", None)
+        self.requests_sent += 1 + len(getattr(retries, "history", ()) or ())
+        return resp
 
 
 def _status_error(resp: requests.Response) -> FetchError:

@@ -21,6 +21,7 @@ from opengap.storage import Storage
 
 META_SUFFIX = ".meta.json"
 REJECTED_DIR = "_rejected"
+FETCH_LOG = "_fetch_log.json"  # one entry per fetch run into the folder: when, how many requests (no body: not raw)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,15 @@ class RawStore:
         path = self.path(source, snapshot_date, name)
         self._put(path, source, name, content, url, status, params, headers, None, reason)
         return self.storage.uri(path)
+
+    def log_fetch(self, source: str, snapshot_date: str, entry: dict[str, Any]) -> None:
+        """Append what one fetch run cost (requests sent, budget) to the folder's fetch log."""
+        path = self.path(source, snapshot_date, FETCH_LOG)
+        self.storage.write_bytes(path, json.dumps([*self.fetch_log(source, snapshot_date), entry], indent=2).encode())
+
+    def fetch_log(self, source: str, snapshot_date: str) -> list[dict[str, Any]]:
+        path = self.path(source, snapshot_date, FETCH_LOG)
+        return json.loads(self.storage.read_bytes(path)) if self.storage.is_file(path) else []
 
     def read_meta(self, source: str, snapshot_date: str, file: str) -> RawMeta:
         meta_path = f"{self.path(source, snapshot_date, file)}{META_SUFFIX}"

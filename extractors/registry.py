@@ -24,6 +24,7 @@ MODULES = (
     "epoch",
     "open_llm_leaderboard",
     "hf_hub",
+    "hf_hub_derivatives",
     "ollama",
     "lmarena_legacy",  # parse only: licence metadata of the 2023–2025 boards
 )

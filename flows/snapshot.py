@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from expectations.generated import row_count_change
 from expectations.validate import validate_tables
 from extractors import registry
@@ -26,6 +28,7 @@ from flows.runtime import docs_folder_prefix
 from opengap.config import code_version
 from opengap.contracts import TableSpec
 from opengap.errors import RawStoreError
+from opengap.source import Source
 from transforms import as_of, openness
 from transforms.as_of import Indexed
 from transforms.build import build_snapshot, concat_parsed
@@ -47,8 +50,8 @@ class RawInput:
     def files(self) -> list[dict[str, Any]]:
         """The metadata of each stored file (no body is read)."""
         store = RawStore(self.root)
-        names = store.files(self.source, self.raw_date)
-        metas = [asdict(store.read_meta(self.source, self.raw_date, name)) for name in names]
+        folders = raw_folders(registry.get(self.source), store, self.raw_date)
+        metas = [asdict(store.read_meta(self.source, d, name)) for d in folders for name in store.files(self.source, d)]
         return [
             {k: m.get(k) for k in ("file", "url", "sha256", "size", "retrieved_at", "note", "params")} for m in metas
         ]
@@ -69,19 +72,38 @@ class SnapshotOutcome:
         return self.status == "published"
 
 
+def raw_folders(declared: Source, store: RawStore, raw_date: str) -> list[str]:
+    """The raw folders a snapshot reads: ``raw_date``'s, or for a source whose folders each hold only what was new
+    that day (``Source.accumulates``) every folder up to ``raw_date``, oldest first."""
+    return [d for d in store.dates(declared.name) if d <= raw_date] if declared.accumulates else [raw_date]
+
+
 @lru_cache(maxsize=8)
 def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -> tuple[Indexed, dict[str, Any]]:
     declared = registry.get(source)
-    raws = [r for r in RawStore(root).read_all(source, raw_date) if declared.data_file(r.meta)]
+    store = RawStore(root)
+    raws = [r for d in raw_folders(declared, store, raw_date) for r in store.read_all(source, d)]
+    raws = [r for r in raws if declared.data_file(r.meta)]
     if not raws:
         raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
     tables = [declared.parse(r.content, r.meta) for r in raws]
-    reports = {}
+    reports: dict[str, dict[str, Any]] = {}
     for raw, table in zip(raws, tables, strict=True):
         report = {"drift": drift_of(table), "parse_notes": notes_of(table)}
         if report := {kind: found for kind, found in report.items() if found}:
             reports[raw.meta.file] = report
-    return as_of.index(declared, concat_parsed(tables).to_pandas()), reports
+    rows = concat_parsed(tables).to_pandas()
+    if declared.table is not None:
+        # A row two files give (a renamed repo listed under its new id and asked for by its old one, a Hub child
+        # seen again the next day) is kept once: from the first file, in file order.
+        repeated = rows.duplicated(list(declared.table.key)).to_numpy()
+        if repeated.any():
+            file_of = np.repeat([r.meta.file for r in raws], [t.num_rows for t in tables])
+            for file, count in zip(*np.unique(file_of[repeated], return_counts=True), strict=True):
+                notes = reports.setdefault(str(file), {}).setdefault("parse_notes", {})
+                notes["rows_given_by_an_earlier_file"] = int(count)
+            rows = rows[~repeated].reset_index(drop=True)
+    return as_of.index(declared, rows), reports
 
 
 def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -185,6 +207,7 @@ def make_snapshot(
                     "raw_date": i.raw_date,
                     "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
                     "files": [{**f, **parse_reports(i, files[i.source]).get(f["file"], {})} for f in files[i.source]],
+                    **({"fetch_log": log} if (log := RawStore(i.root).fetch_log(i.source, i.raw_date)) else {}),
                 }
                 for i in inputs
             },

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from extractors import registry
 from extractors.http import make_session
-from extractors.raw_store import RawStore
+from extractors.raw_store import RawStore, utc_now_iso
 from flows.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot, parse_reports
 from opengap.config import Settings, today_utc
 from opengap.errors import RawStoreError, TransientFetchError
@@ -69,8 +69,18 @@ def land_raw(
             "run without --date, backfill past dates, or replay an archive with --offline"
         )
     session = make_session(settings.user_agent)
-    files = declared.fetch(session, store, raw_date, refresh=refresh, history=history)
-    logger.info("%s: %d raw file(s) stored for %s", source, len(files), raw_date)
+    started = utc_now_iso()
+    try:
+        files = declared.fetch(session, store, raw_date, refresh=refresh, history=history)
+    finally:  # a fetch that fails half-way still spent its requests
+        store.log_fetch(
+            source,
+            raw_date,
+            {"started_at": started, "requests": session.requests_sent, "budget": declared.request_budget},
+        )
+    logger.info(
+        "%s: %d raw file(s) stored for %s with %d request(s)", source, len(files), raw_date, session.requests_sent
+    )
     return RawInput(source, str(store.root), raw_date)
 
 

@@ -88,6 +88,19 @@ class Adoption:
 
 
 @dataclass(frozen=True)
+class Derivatives:
+    """The source counts derivatives of Hub base repos; ``hub_derivatives`` publishes them per base and relation.
+
+    Either ``counts`` maps each relation to a column holding its count (the Hub's ``childrenModelCount``), or the
+    rows are the children themselves and ``relation`` names their relation column (counted per base)."""
+
+    base: str  # column: the base repo
+    method: str  # how the count is made: children_model_count | reconstructed_from_created_at
+    counts: dict[str, str] = field(default_factory=dict)
+    relation: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelRows:
     """How a source's rows link to the model identity, what evidence they bring, what they tell the dimension.
 
@@ -101,6 +114,7 @@ class ModelRows:
     hub_repo: Column | None = None  # a Hugging Face repo holding the weights: evidence of open weights
     hub_licence: str | None = None  # column: that repo's Hub licence
     hub_base: str | None = None  # column: the repo those weights derive from (a fine-tune keeps its base's terms)
+    hub_renamed_from: str | None = None  # column: the repo's old id (the Hub answered a rename): same licence
     hub_names: tuple[Column, ...] = ()  # other names the repo is known by, so other sources' names find it
     open_hint: str | None = None  # column: a catalogue's own open-weights flag (never decides a tier alone)
     licence_by_name: bool = False  # claims the licence a leaderboard lists for the same name
@@ -131,10 +145,13 @@ class Source:
     as_of: AsOf = field(default_factory=lambda: AsOf(CURRENT_STATE))
     attribution: str | None = None  # a credit line its terms ask for, carried in every manifest
     static: bool = False  # retired: fetched once, the stored copy reused by later runs
+    accumulates: bool = False  # each raw folder holds what was new that day: a snapshot reads every folder to date
     needs: str | None = None  # an environment variable without which fetch skips the source
+    request_budget: int | None = None  # most requests one fetch may send (an API's rate-limit window)
     data_file: Callable[[Any], bool] = every_file  # which raw files hold rows (others are bookkeeping)
     licence_column: str | None = None  # the column `opengap parse` tags rows by, when no registry decides
     models: ModelRows | None = None  # None: the rows name no model (no identity, no openness)
+    derivatives: Derivatives | None = None  # the rows count derivatives of Hub repos (hub_derivatives)
 
     @property
     def cli_name(self) -> str:

@@ -12,10 +12,10 @@ from conftest import ARCHIVE, CAPTURES, linker_for, needs_captures
 from expectations.validate import validate_tables
 from extractors import registry
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
+from flows.snapshot import RawInput, load_parsed
 from opengap.errors import OpengapError
 from transforms import evidence as ev
-from transforms.as_of import index
-from transforms.build import build_snapshot, concat_parsed
+from transforms.build import build_snapshot
 from transforms.models import match_key
 
 
@@ -24,10 +24,10 @@ def parsed():
     """Every source of the shipped archive (Artificial Analysis: its fixture page, retrieved 2026-06-27)."""
     store, frames, dates = RawStore(ARCHIVE / "raw"), {}, {}
     for source in registry.nightly():
-        declared, day = registry.get(source), store.dates(source)[-1]
-        rows = concat_parsed([declared.parse(r.content, r.meta) for r in store.read_all(source, day)]).to_pandas()
-        frames[source], dates[source] = index(declared, rows), day
+        day = store.dates(source)[-1]
+        frames[source], dates[source] = load_parsed(RawInput(source, str(store.root), day)), day
     assert set(frames) == {
+        "hf_hub_derivatives",
         "lmarena",
         "epoch",
         "artificial_analysis",

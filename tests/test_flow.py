@@ -35,6 +35,8 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "ollama_models": 12,  # the shipped library page keeps the 12 most popular cards
         "open_adoption": 3,  # Qwen, meta-llama, nvidia
         "hub_models": 8,  # three tracked organizations' text-generation repos (the fixture's Nov-2024 capture)
+        "hub_children": 5,  # the family bases' children in the archive's two listing days (2024-03-14, 2024-11-30)
+        "hub_derivatives": 5,  # those children per base and relation (no live childrenModelCount in the capture)
         "openness_evidence": 327,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)
         "unmatched_names": 50,  # 10 Ollama family names (llama3.1, qwen2.5, …) name no single model

@@ -13,7 +13,7 @@ from requests.structures import CaseInsensitiveDict
 from test_parsers import make_meta
 
 from conftest import ARCHIVE, CAPTURES, needs_captures
-from extractors import hf_hub
+from extractors import hf_hub, hf_hub_derivatives
 from extractors.base import drift_of
 from extractors.raw_store import RawStore
 
@@ -77,6 +77,7 @@ class Pages(HTTPAdapter):
 
 def test_fetch_follows_the_link_cursor_and_stores_each_page_raw(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(hf_hub, "organizations", lambda: ("deepseek-ai",))
+    monkeypatch.setattr(hf_hub, "linked_repos", lambda store, date: [])
     monkeypatch.setenv("HF_TOKEN", "hf_secret_token")
     first = json.dumps([{"id": "deepseek-ai/DeepSeek-R1", "downloads": 5, "likes": 1, "tags": ["license:mit"]}])
     second = json.dumps([{"id": "deepseek-ai/DeepSeek-V3", "downloads": 3, "likes": 2, "tags": []}])
@@ -117,16 +118,26 @@ def test_the_captured_hub_answers() -> None:
 
 
 def test_the_scope_file_needs_a_reason_and_source(tmp_path, monkeypatch) -> None:
+    from extractors import hub_scope
+
     assert len(hf_hub.organizations()) == 17 and "deepseek-ai" in hf_hub.organizations()
-    bad = tmp_path / "scope.csv"
-    bad.write_text("organization,reason,source_url\nacme,,\n")
-    monkeypatch.setattr(hf_hub, "SCOPE_FILE", bad)
-    hf_hub.organizations.cache_clear()
-    try:
-        with pytest.raises(Exception, match="needs a reason and a source_url"):
-            hf_hub.organizations()
-    finally:
-        hf_hub.organizations.cache_clear()
+    family = hub_scope.family_of()
+    assert family["deepseek-ai/DeepSeek-R1-Distill-Llama-70B"] == "DeepSeek-R1" and len(family) == 27
+    for text, error in [
+        ("kind,name,repo,reason,source_url\norganization,acme,,,\n", "needs a reason and a source_url"),
+        ("kind,name,repo,reason,source_url\nteam,acme,,why,https://x.invalid\n", "is not one of"),
+        ("kind,name,repo,reason,source_url\nfamily,Acme,acme,why,https://x.invalid\n", "names a base repo"),
+    ]:
+        bad = tmp_path / "scope.csv"
+        bad.write_text(text)
+        monkeypatch.setattr(hub_scope, "SCOPE_FILE", bad)
+        hub_scope.reload()
+        try:
+            with pytest.raises(Exception, match=error):
+                hub_scope.organizations()
+        finally:
+            monkeypatch.undo()
+            hub_scope.reload()
 
 
 def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub_owner() -> None:
@@ -146,6 +157,7 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
             "likes": [10, 5, 3],
             "license": ["mit", "mit", "apache-2.0"],
             **{c: None for c in ("gated", "pipeline_tag", "library_name", "parameters", "base_model", "base_relation")},
+            "renamed_from": None,
             "created_at": pd.Timestamp("2025-01-20", tz="UTC"),
             "last_modified": pd.Timestamp("2025-01-20", tz="UTC"),
             "children_finetune": [300, 20, None],
@@ -183,7 +195,53 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
 
 def test_a_scope_that_could_pass_the_request_budget_is_refused(tmp_path, monkeypatch) -> None:
     assert len(hf_hub.organizations()) * hf_hub.MAX_PAGES == 85 <= hf_hub.REQUEST_BUDGET
+    assert hf_hub.REQUEST_BUDGET + hf_hub_derivatives.REQUEST_BUDGET <= 500  # the Hub's anonymous 5-minute window
     monkeypatch.setattr(hf_hub, "organizations", lambda: tuple(f"org{i}" for i in range(101)))
-    with pytest.raises(Exception, match="could pass the Hub's 500 requests per 5 minutes"):
+    with pytest.raises(Exception, match="could pass its budget of 200 of the Hub's 500 requests per 5 minutes"):
         hf_hub.fetch(requests.Session(), RawStore(tmp_path), "2026-11-30")
     assert not list(tmp_path.iterdir())  # refused before any request
+
+
+def _children(date: str):
+    from flows.snapshot import RawInput, load_parsed
+
+    return load_parsed(RawInput("hf_hub_derivatives", str(STORE.root), date))
+
+
+def test_child_listings_accumulate_over_days_and_give_relation_and_date() -> None:
+    import pandas as pd
+
+    assert len(_children("2024-03-14")) == 1  # only the March folder
+    rows = {(r["base_repo"], r["repo_id"]): r for r in _children("2024-11-30").to_dict("records")}
+    assert len(rows) == 5  # the March folder and the November one
+    skywork = rows[("meta-llama/Llama-3.1-8B-Instruct", "Skywork/Skywork-o1-Open-Llama-3.1-8B")]
+    assert (skywork["relation"], skywork["family"], skywork["organization"]) == ("finetune", "Llama 3.x", "Skywork")
+    zephyr = rows[("mistralai/Mistral-7B-v0.1", "HuggingFaceH4/zephyr-7b-beta")]
+    assert pd.isna(zephyr["relation"]) and str(zephyr["created_on"]) == "2023-10-26"  # before relation tags
+    assert rows[("Qwen/Qwen2.5-32B-Instruct", "Qwen/QwQ-32B-Preview")]["relation"] == "finetune"
+
+
+def test_hub_derivatives_count_per_base_and_relation_by_each_method() -> None:
+    import pandas as pd
+
+    from transforms.build import build_snapshot
+
+    hub = _page("Qwen")["Qwen/QwQ-32B-Preview"]
+    live = pd.DataFrame([{**hub, "renamed_from": None, "children_quantized": 120, "children_finetune": 31}])
+    parsed = {"hf_hub": live, "hf_hub_derivatives": _children("2024-11-30")}
+    dates = {"hf_hub": "2024-11-30", "hf_hub_derivatives": "2024-11-30"}
+
+    def counts(day: str) -> dict:
+        table = build_snapshot(parsed, dt.date.fromisoformat(day), dates)["hub_derivatives"].to_pylist()
+        return {(r["base_repo"], r["relation"], r["method"]): (r["family"], r["derivatives"]) for r in table}
+
+    now = counts("2024-11-30")
+    assert now[("Qwen/QwQ-32B-Preview", "quantized", "children_model_count")] == (None, 120)  # not a family base
+    assert now[("Qwen/QwQ-32B-Preview", "finetune", "children_model_count")] == (None, 31)
+    assert now[("Qwen/Qwen2.5-32B-Instruct", "finetune", "reconstructed_from_created_at")] == ("Qwen2.5", 1)
+    assert now[("mistralai/Mistral-7B-v0.1", "unspecified", "reconstructed_from_created_at")] == ("Mistral 7B", 1)
+    assert len(now) == 7
+    # A backfill of mid-2024 counts the children created by then; the Hub's live count has no past.
+    assert counts("2024-06-01") == {
+        ("mistralai/Mistral-7B-v0.1", "unspecified", "reconstructed_from_created_at"): ("Mistral 7B", 1)
+    }

@@ -22,8 +22,8 @@ from transforms.as_of import Indexed, LeaderboardHistory
 from transforms.dimension import build_dimension
 from transforms.identity import Linker, audit_tables, resolver_for
 from transforms.linking import claim_board_licences, link_leaderboard, link_rows, tag_board_rows
-from transforms.marts import catalogue_board, open_adoption, open_closed_gap
-from transforms.tables import AUDIT_TABLES, OPEN_CLOSED_GAP, models_table, open_adoption_table
+from transforms.marts import catalogue_board, hub_derivatives, open_adoption, open_closed_gap
+from transforms.tables import AUDIT_TABLES, HUB_DERIVATIVES, OPEN_CLOSED_GAP, models_table, open_adoption_table
 
 
 def concat_parsed(tables: list[pa.Table]) -> pa.Table:
@@ -86,6 +86,9 @@ def build_snapshot(
         tables[source.table.name] = source.table.to_arrow(rows)
     if gaps:
         tables[OPEN_CLOSED_GAP.name] = OPEN_CLOSED_GAP.to_arrow(pd.concat(gaps, ignore_index=True))
+    derivatives = hub_derivatives(sources, on_date)
+    if not derivatives.empty:
+        tables[HUB_DERIVATIVES.name] = HUB_DERIVATIVES.to_arrow(derivatives)
     adoption = open_adoption(sources, tagged)
     if not adoption.empty:
         spec = open_adoption_table()  # measures of sources absent from this snapshot stay null

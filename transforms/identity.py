@@ -245,6 +245,10 @@ def resolver_for(rows_by_source: Mapping[str, pd.DataFrame | None]) -> Resolver:
         if declared.hub_licence is not None:
             for repo, licence in zip(repos, rows[declared.hub_licence], strict=True):
                 hub.add_hub_licence(repo, licence if isinstance(licence, str) else None)
+            if declared.hub_renamed_from is not None:  # a source naming the old id reads the same card
+                for old, licence in zip(rows[declared.hub_renamed_from], rows[declared.hub_licence], strict=True):
+                    if isinstance(old, str) and isinstance(licence, str):
+                        hub.add_hub_licence(old, licence)
         if declared.hub_base is not None:
             for repo, base in zip(repos, rows[declared.hub_base], strict=True):
                 hub.add_base(repo, base if isinstance(base, str) else None)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from extractors import hub_scope
 from opengap.contracts import PROVENANCE
 from opengap.source import Source
 
@@ -144,3 +145,34 @@ def adoption_columns(sources: Mapping[str, Source], *, shares: bool = False) -> 
             adoption = source.models.adoption
             columns += [c for c in (adoption.shares if shares else adoption.measures) if c not in columns]
     return columns
+
+
+UNSPECIFIED = "unspecified"  # a child whose tags name its base without a relation (before late 2024)
+
+
+def hub_derivatives(sources: Mapping[str, Source], on_date: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Per base repo, relation and method: how many derivatives the Hub has. Each source declaring
+    ``Derivatives`` gives its own count (the live ``childrenModelCount``, or its listed children counted by
+    relation), side by side: where both exist their difference shows deleted repos and listings not yet walked."""
+    parts = []
+    for name, source in sources.items():
+        declared, rows = source.derivatives, on_date.get(name)
+        if declared is None or rows is None or rows.empty:
+            continue
+        if declared.counts:
+            by_column = {column: relation for relation, column in declared.counts.items()}
+            counted = rows.melt(
+                id_vars=[declared.base, *PROVENANCE], value_vars=list(by_column), var_name="column", value_name="n"
+            ).dropna(subset=["n"])
+            counted = counted.assign(relation=counted["column"].map(by_column))
+        else:
+            children = rows.assign(relation=rows[declared.relation].fillna(UNSPECIFIED)).sort_values("retrieved_at")
+            groups = children.groupby([declared.base, "relation"], sort=True)
+            counted = groups[list(PROVENANCE)].last().assign(n=groups.size()).reset_index()
+        parts.append(counted.rename(columns={declared.base: "base_repo"}).assign(method=declared.method))
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True).rename(columns={"n": "derivatives"})
+    out["family"] = out["base_repo"].map(hub_scope.family_of())
+    out["derivatives"] = out["derivatives"].astype("int64")
+    return out.sort_values(["base_repo", "relation", "method"], kind="stable").reset_index(drop=True)

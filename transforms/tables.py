@@ -9,8 +9,9 @@ from extractors import registry
 from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
-SCHEMA_VERSION = 4  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
-# 4: models.open_weights_since, openness_evidence.observed_on; open_adoption
+SCHEMA_VERSION = 5  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
+# 4: models.open_weights_since, openness_evidence.observed_on; open_adoption; 5: hub_children, hub_derivatives,
+# hub_models.renamed_from
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -176,8 +177,32 @@ def open_adoption_table() -> TableSpec:
     )
 
 
+HUB_DERIVATIVES = TableSpec(
+    "hub_derivatives",
+    pa.schema(
+        [
+            pa.field("family", pa.string()),  # the base's family in extractors/data/hub_scope.csv, if any
+            pa.field("base_repo", pa.string(), nullable=False),
+            pa.field("relation", pa.string(), nullable=False),  # finetune | adapter | quantized | merge | unspecified
+            pa.field("method", pa.string(), nullable=False),  # children_model_count | reconstructed_from_created_at
+            pa.field("derivatives", pa.int64(), nullable=False),
+            *PROVENANCE_FIELDS,  # the answer the count comes from (the newest listing page, for listed children)
+        ]
+    ),
+    ("base_repo", "relation", "method"),
+    "Derivatives of Hub base repos per relation: the Hub's live childrenModelCount, and the listed children "
+    "counted by relation (reconstructed_from_created_at: the children created by the snapshot date).",
+    as_of="computed from hub_models and hub_children of the same snapshot; relation tags exist from late 2024 "
+    "(older children count as 'unspecified'), repos deleted before we first listed them are missing",
+    values={
+        "relation": ("finetune", "adapter", "quantized", "merge", "unspecified"),
+        "method": ("children_model_count", "reconstructed_from_created_at"),
+    },
+)
+
+
 def table_specs() -> dict[str, TableSpec]:
     """Every table a snapshot can publish, by name: each source's, then the derived ones."""
     own = [s.table for s in registry.sources().values() if s.table is not None]
-    specs = [*own, models_table(), OPEN_CLOSED_GAP, open_adoption_table(), *AUDIT_TABLES]
+    specs = [*own, models_table(), OPEN_CLOSED_GAP, open_adoption_table(), HUB_DERIVATIVES, *AUDIT_TABLES]
     return {spec.name: spec for spec in specs}
