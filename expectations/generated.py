@@ -12,14 +12,20 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+
 from opengap.contracts import TableSpec
 from transforms import evidence, openness
 
 CRITICAL = "critical"
 
 
-def _expect(kind: str, why: str, **kwargs: Any) -> dict[str, Any]:
-    return {"type": f"expect_{kind}", "kwargs": kwargs, "severity": CRITICAL, "meta": {"why": why}}
+WARNING = "warning"
+
+
+def _expect(kind: str, why: str, severity: str = CRITICAL, **kwargs: Any) -> dict[str, Any]:
+    return {"type": f"expect_{kind}", "kwargs": kwargs, "severity": severity, "meta": {"why": why}}
 
 
 def _in_set(column: str, values: tuple[str, ...] | list[str], why: str, **kwargs: Any) -> dict[str, Any]:
@@ -75,6 +81,16 @@ def expectations(spec: TableSpec) -> list[dict[str, Any]]:
         _expect("column_values_to_not_be_null", "required field", column=f.name) for f in spec.schema if not f.nullable
     ]
     found += [_in_set(column, values, "declared values") for column, values in spec.values.items()]
+    found += [
+        _expect(
+            "column_distinct_values_to_contain_set",
+            "every tracked value answered (a missing one: an empty or failed listing)",
+            WARNING,
+            column=column,
+            value_set=list(values),
+        )
+        for column, values in spec.contains.items()
+    ]
     return found + _openness(spec.schema.names)
 
 
@@ -89,4 +105,28 @@ def row_count_change(spec: TableSpec, previous_rows: int, previous_date: str) ->
         f"(a short download?); `--allow-row-drop {spec.name}` accepts a known upstream change",
         min_value=floor,
         max_value=None,
+    )
+
+
+def decreases(spec: TableSpec, previous: pa.Table, current: pa.Table, previous_date: str) -> dict[str, Any] | None:
+    """A warning naming every key whose ``never_decrease`` counts fell since the previous snapshot (None: the
+    table declares none). The comparison joins the two snapshots; GX reports the keys it found."""
+    columns = [c for c in spec.never_decrease if c in previous.column_names and c in current.column_names]
+    if not columns or len(spec.key) != 1:
+        return None
+    key = spec.key[0]
+    joined = (
+        current.select([key, *columns])
+        .to_pandas()
+        .merge(previous.select([key, *columns]).to_pandas(), on=key, suffixes=("", "_before"))
+    )
+    fell = pd.Series(False, index=joined.index)
+    for column in columns:
+        fell |= joined[column] < joined[f"{column}_before"]  # a null on either side compares False
+    return _expect(
+        "column_values_to_not_be_in_set",
+        f"{', '.join(columns)} never decrease between snapshots; these fell since {previous_date}",
+        WARNING,
+        column=key,
+        value_set=sorted(joined.loc[fell, key]),
     )

@@ -42,6 +42,7 @@ class Failure:
     why: str
     observed: Any = None
     unexpected_count: int | None = None
+    examples: list[Any] | None = None  # GX's partial list of the offending (or missing) values
 
 
 @dataclass
@@ -169,7 +170,10 @@ def validate_tables(
                     severity=severity,
                     why=(cfg.meta or {}).get("why", ""),
                     observed=_json_safe(res.result.get("observed_value")),
-                    unexpected_count=res.result.get("unexpected_count"),
+                    unexpected_count=res.result.get("unexpected_count", res.result.get("missing_count")),
+                    examples=_json_safe(
+                        res.result.get("partial_unexpected_list") or res.result.get("partial_missing_list")
+                    ),
                 )
                 (report.blocking if severity == BLOCKING else report.warnings).append(failure)
                 if res.exception_info and res.exception_info.get("raised_exception"):

@@ -333,8 +333,8 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """One row per repo of a listing page (or of an array of single-model answers), sorted by repo id."""
     doc = load_json(raw, f"{NAME} file {meta.file} ({meta.url})")
     asked = _asked_repo(meta.url)
-    if isinstance(doc, dict) and asked is not None:
-        doc = [doc]  # a detail request: one model
+    if isinstance(doc, dict):
+        doc = [doc]  # a detail request's answer: one model
     if not isinstance(doc, list):
         raise ParseError(f"{NAME} file {meta.file}: a model listing is a JSON array, got {type(doc).__name__}")
     drift = MODEL_KEYS.check({k for m in doc if isinstance(m, dict) for k in m}, meta)
@@ -361,6 +361,8 @@ TABLE = TableSpec(
         "base_relation": RELATIONS,
     },
     max_row_drop=MAX_ROW_DROP,
+    never_decrease=("downloads_all_time", *[f"children_{r}" for r in RELATIONS]),
+    contains={"organization": organizations()},
 )
 
 SOURCE = Source(

@@ -238,6 +238,7 @@ TABLE = TableSpec(
     "the children created by then (reconstructed). Relation tags exist from late 2024; repos deleted before we "
     "first listed them are missing",
     values={"relation": RELATIONS, "as_of_method": ("as_retrieved", "reconstructed")},
+    contains={"family": tuple(dict.fromkeys(hub_scope.family_of().values()))},
 )
 
 SOURCE = Source(

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from expectations.generated import row_count_change
+from expectations.generated import decreases, row_count_change
 from expectations.validate import validate_tables
 from extractors import registry
 from extractors.base import drift_of, notes_of
@@ -34,6 +34,7 @@ from transforms.as_of import Indexed
 from transforms.build import build_snapshot, concat_parsed
 from transforms.tables import SCHEMA_VERSION, table_specs
 from warehouse.layout import Layout
+from warehouse.parquet import read_parquet_bytes
 from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def make_snapshot(
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         specs = table_specs()
         staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
-        baseline, floors = _row_count_floors(layout, snapshot_date, mode, staged, specs, allow_row_drop)
+        baseline, floors = _against_previous(layout, snapshot_date, mode, staged, tables, specs, allow_row_drop)
         with tempfile.TemporaryDirectory(prefix=docs_folder_prefix()) as local_docs:
             # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
             report = validate_tables(
@@ -224,17 +225,19 @@ def make_snapshot(
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
 
 
-def _row_count_floors(
+def _against_previous(
     layout: Layout,
     snapshot_date: str,
     mode: str,
     staged: dict[str, dict[str, Any]],
+    tables: dict[str, Any],
     specs: dict[str, TableSpec],
     allowed: tuple[str, ...],
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The previous published snapshot's row counts as floors (see ``TableSpec.max_row_drop``), and what the
-    manifest records about them. Backfills are left out: every date of a backfill is cut from the same raw
-    files, so a short download shrinks them all alike and no earlier date can reveal it."""
+    """Checks against the previous published snapshot, and what the manifest records about them: its row counts
+    as floors (``TableSpec.max_row_drop``) and its cumulative counts as minimums per key (``never_decrease``).
+    Backfills are left out: every date of a backfill is cut from the same raw files, so a short download
+    shrinks them all alike and no earlier date can reveal it."""
     if mode == "backfill":
         return {}, {}
     dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
@@ -242,14 +245,19 @@ def _row_count_floors(
     if previous_date is None:
         return {}, {}
     previous = layout.storage.read_json(layout.manifest(previous_date))["tables"]
-    floors = {}
+    extra: dict[str, list[dict[str, Any]]] = {}
     for name in staged:
-        if name in previous and name not in allowed:
-            found = row_count_change(specs[name], previous[name]["rows"], previous_date)
-            if found is not None:
-                floors[name] = [found]
-    baseline = {"snapshot_date": previous_date, "checked": sorted(floors), "allowed_to_drop": sorted(allowed)}
-    return baseline, floors
+        if name not in previous:
+            continue
+        found = [] if name in allowed else [row_count_change(specs[name], previous[name]["rows"], previous_date)]
+        if specs[name].never_decrease:
+            before = read_parquet_bytes(layout.storage.read_bytes(layout.path(previous[name]["path"])))
+            found.append(decreases(specs[name], before, tables[name], previous_date))
+        if found := [f for f in found if f is not None]:
+            extra[name] = found
+    floored = [n for n, found in extra.items() if any(f["type"].endswith("row_count_to_be_between") for f in found)]
+    baseline = {"snapshot_date": previous_date, "checked": sorted(floored), "allowed_to_drop": sorted(allowed)}
+    return baseline, extra
 
 
 def _identity_counts(tables: dict[str, Any]) -> dict[str, Any]:

@@ -144,7 +144,8 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
         )
     console.print(table)
     for warning in validation["warnings"]:
-        console.print(f"  [yellow]warning[/] {warning['table']}.{warning['column']}: {warning['why']}")
+        listed = f" ({', '.join(map(str, warning['examples'][:5]))}…)" if warning.get("examples") else ""
+        console.print(f"  [yellow]warning[/] {warning['table']}.{warning['column']}: {warning['why']}{listed}")
     if identity := manifest.get("identity"):
         unmatched = ", ".join(f"{source} {n}" for source, n in identity["unmatched_names"].items()) or "none"
         console.print(
@@ -526,8 +527,9 @@ def validate(
             report = validate_tables(tables, docs_dir=Path(docs))
             layout.storage.upload_tree(Path(docs), layout.docs(manifest["snapshot_date"]))
         for failure in report.blocking + report.warnings:
+            listed = f" ({', '.join(map(str, failure.examples[:5]))}…)" if failure.examples else ""
             console.print(
-                f"  {failure.severity} {failure.table}.{failure.column}: {failure.expectation} — {failure.why}"
+                f"  {failure.severity} {failure.table}.{failure.column}: {failure.expectation} — {failure.why}{listed}"
             )
         console.print(f"snapshot {manifest['snapshot_date']}: validation {report.summary()}")
         if not report.success:

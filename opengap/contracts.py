@@ -65,6 +65,11 @@ class TableSpec:
     # None for no check. A source table that shrinks more was most likely cut short (a truncated CSV still
     # parses); `--allow-row-drop TABLE` accepts a known upstream change.
     max_row_drop: float | None = None
+    # Cumulative counts that never fall between consecutive snapshots of the same key (all-time downloads,
+    # derivative counts); a fall is a warning listing the keys (a deleted repo, an upstream recount).
+    never_decrease: tuple[str, ...] = ()
+    # Values a column must hold in every snapshot (each tracked organization answered); a warning names the missing.
+    contains: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_arrow(self, frame: pd.DataFrame) -> pa.Table:
         """Cast a DataFrame to the declared schema (column order included); a mismatch fails here."""

@@ -245,3 +245,31 @@ def test_hub_derivatives_count_per_base_and_relation_by_each_method() -> None:
     assert counts("2024-06-01") == {
         ("mistralai/Mistral-7B-v0.1", "unspecified", "reconstructed_from_created_at"): ("Mistral 7B", 1)
     }
+
+
+def test_a_fall_in_cumulative_counts_and_a_silent_organization_are_warnings_naming_them() -> None:
+    import pyarrow as pa
+
+    from expectations.generated import decreases
+    from expectations.validate import validate_tables
+    from transforms.build import build_snapshot, concat_parsed
+
+    parsed = concat_parsed([hf_hub.parse(r.content, r.meta) for r in STORE.read_all("hf_hub", "2024-11-30")])
+    before = build_snapshot({"hf_hub": parsed.to_pandas()}, dt.date(2024, 11, 30), {"hf_hub": "2024-11-30"})
+    before = before["hub_models"]
+    frame = before.to_pandas()
+    frame["downloads_all_time"] = 1000
+    earlier = pa.Table.from_pandas(frame.copy(), schema=before.schema, preserve_index=False)  # no shared buffer
+    frame.loc[frame["repo_id"] == "nvidia/Hymba-1.5B-Base", "downloads_all_time"] = 990  # fell: a recount?
+    frame.loc[frame["repo_id"] == "Qwen/QwQ-32B-Preview", "downloads_all_time"] = 5000
+    now = pa.Table.from_pandas(frame, schema=before.schema, preserve_index=False)
+    found = decreases(hf_hub.TABLE, earlier, now, "2024-11-29")
+    assert found["kwargs"]["value_set"] == ["nvidia/Hymba-1.5B-Base"] and found["severity"] == "warning"
+    report = validate_tables({"hub_models": now}, extra={"hub_models": [found]})
+    assert report.success  # warnings never block a snapshot
+    warned = {f.expectation: f for f in report.warnings}
+    fell = warned["expect_column_values_to_not_be_in_set"]
+    assert (fell.unexpected_count, fell.examples) == (1, ["nvidia/Hymba-1.5B-Base"])
+    # The fixture holds three of the 17 tracked organizations' listings: the other 14 are named as missing.
+    silent = warned["expect_column_distinct_values_to_contain_set"]
+    assert (silent.column, silent.unexpected_count) == ("organization", 14) and "deepseek-ai" in silent.examples

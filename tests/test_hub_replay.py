@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,9 +30,9 @@ class Hub(BaseHTTPRequestHandler):
     """Routes: the meta-llama listing in two pages, ``bert-base-uncased`` renamed (307), the gated Llama answer
     behind one 429, and each family base's children (``children`` maps a base to its pages, newest first)."""
 
-    children: dict[str, list[list[dict]]] = {}
-    log: list[str] = []
-    throttled: set[str] = set()
+    children: ClassVar[dict[str, list[list[dict]]]] = {}
+    log: ClassVar[list[str]] = []
+    throttled: ClassVar[set[str]] = set()
 
     def log_message(self, *args: object) -> None:  # keep pytest's output clean
         pass
@@ -44,7 +45,7 @@ class Hub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.log.append(self.path)
