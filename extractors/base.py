@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import logging
@@ -11,15 +12,28 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from extractors.raw_store import RawMeta
-from opengap.errors import ParseError
+from opengap.errors import OpengapError, ParseError
 
 log = logging.getLogger(__name__)
 Parse = Callable[[bytes, RawMeta], pa.Table]
+
+
+def reviewed_rows(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The rows of a reviewed scope file shipped beside an extractor (``extractors/data/``): each row must name
+    its ``reason`` and a public ``source_url``, and fill the ``required`` columns; the loader refuses it otherwise."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for line, row in enumerate(rows, start=2):
+        empty = [c for c in ("reason", "source_url", *required) if not (row.get(c) or "").strip()]
+        if empty:
+            raise OpengapError(f"{path} line {line}: every row needs {', '.join(empty)}")
+    return rows
 
 
 def hub_endpoint() -> str:

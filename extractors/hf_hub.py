@@ -99,6 +99,7 @@ SCHEMA = pa.schema(
         pa.field("base_model", pa.string()),  # the repo it derives from (the first, for merges)
         pa.field("base_relation", pa.string()),  # finetune | adapter | quantized | merge (tags from late 2024)
         pa.field("renamed_from", pa.string()),  # the id a detail request asked for, when the Hub answered a rename
+        pa.field("family", pa.string()),  # the family data/hub_scope.csv counts this repo in, as a base
         *[pa.field(f"children_{r}", pa.int64()) for r in RELATIONS],  # childrenModelCount, where answered
         *PROVENANCE_FIELDS,
     ]
@@ -342,6 +343,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     for i, model in enumerate(doc, start=1):
         row = _row(model, i, meta)
         row["renamed_from"] = asked if asked is not None and asked != row["repo_id"] else None
+        row["family"] = hub_scope.family_of().get(row["repo_id"])
         if row["repo_id"] in rows:
             raise ParseError(f"{NAME} file {meta.file}: repo {row['repo_id']!r} is listed twice")
         rows[row["repo_id"]] = row
@@ -392,6 +394,7 @@ SOURCE = Source(
                 **{f"derivatives_{r}": f"children_{r}" for r in RELATIONS},
             },
             organization="organization",
+            family="family",
             shares=("downloads_30d",),
         ),
         attributes={

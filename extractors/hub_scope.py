@@ -8,10 +8,10 @@ them itself). Every row carries its reason and a public source URL; the loader r
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from pathlib import Path
 
+from extractors.base import reviewed_rows
 from opengap.errors import OpengapError
 
 SCOPE_FILE = Path(__file__).resolve().parent / "data" / "hub_scope.csv"
@@ -20,11 +20,8 @@ KINDS = ("organization", "family")
 
 @cache
 def _rows() -> tuple[dict[str, str], ...]:
-    with SCOPE_FILE.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = reviewed_rows(SCOPE_FILE, ("kind", "name"))
     for line, row in enumerate(rows, start=2):
-        if not (row.get("reason") and row.get("source_url")):
-            raise OpengapError(f"{SCOPE_FILE} line {line}: every row needs a reason and a source_url")
         if row.get("kind") not in KINDS:
             raise OpengapError(f"{SCOPE_FILE} line {line}: kind {row.get('kind')!r} is not one of {', '.join(KINDS)}")
         if row["kind"] == "family" and "/" not in (row.get("repo") or ""):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 
 import pyarrow as pa
 from bs4 import BeautifulSoup, Tag
@@ -21,6 +23,7 @@ from extractors.base import (
     decode_text,
     is_representable,
     only_parse_errors,
+    reviewed_rows,
     typed,
 )
 from extractors.http import one_file
@@ -78,10 +81,22 @@ SCHEMA = pa.schema(
         pa.field("updated_approx", pa.date32()),  # the retrieval date minus that much
         pa.field("updated_precision", pa.string()),  # day | week | month | year: how approximate that is
         pa.field("weights_downloadable", pa.bool_(), nullable=False),  # a library entry is pulled as weights
+        pa.field("organization", pa.string()),  # the maker's Hub organization (data/ollama_families.csv), if listed
+        pa.field("family", pa.string()),  # the model family it serves (same file; hub_scope.csv's names)
         *PROVENANCE_FIELDS,
     ]
 )
 _ROW_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in PROVENANCE])
+
+
+FAMILIES_FILE = Path(__file__).resolve().parent / "data" / "ollama_families.csv"
+
+
+@cache
+def families() -> dict[str, tuple[str, str]]:
+    """Library name -> (Hub organization, family), from the reviewed ``data/ollama_families.csv``: a library name
+    names a family in several sizes, not one model, so adoption counts it for its maker and family."""
+    return {r["model"]: (r["organization"], r["family"]) for r in reviewed_rows(FAMILIES_FILE, ("model", "family"))}
 
 
 # The library page; there is no history upstream.
@@ -161,6 +176,8 @@ def _card(card: Tag, rank: int, retrieved: dt.date, meta: RawMeta) -> dict:
         "updated_approx": approx,
         "updated_precision": unit,
         "weights_downloadable": True,
+        "organization": families().get(name, (None, None))[0],
+        "family": families().get(name, (None, None))[1],
     }
 
 
@@ -215,6 +232,7 @@ SOURCE = Source(
         name="model",  # library names ("deepseek-r1", "llama3.1") linked through the identity layer
         open_hint="weights_downloadable",  # a hint only: it never fixes a tier alone
         attributes={"model_name": ("model", 5)},  # every other source names a model better
-        adoption=Adoption(measures={"ollama_pulls": "pulls"}),  # counted for the Hub organization of the model
+        organization="organization",
+        adoption=Adoption(measures={"ollama_pulls": "pulls"}, organization="organization", family="family"),
     ),
 )

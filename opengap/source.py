@@ -84,6 +84,7 @@ class Adoption:
 
     measures: dict[str, str]
     organization: str | None = None
+    family: str | None = None  # column: the model family a row counts for (``family_adoption``), if any
     shares: tuple[str, ...] = ()  # measures whose share per organization is published (``share_of_<measure>``)
 
 

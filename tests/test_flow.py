@@ -33,7 +33,8 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "openrouter_models": 17,
         "open_llm_leaderboard": 21,
         "ollama_models": 12,  # the shipped library page keeps the 12 most popular cards
-        "open_adoption": 3,  # Qwen, meta-llama, nvidia
+        "open_adoption": 6,  # the Hub's Qwen, meta-llama, nvidia; Ollama's deepseek-ai, google, mistralai too
+        "family_adoption": 8,  # the Ollama names of 8 families (DeepSeek-R1, Llama 3.x, …) and the Hub's bases
         "hub_models": 8,  # three tracked organizations' text-generation repos (the fixture's Nov-2024 capture)
         "hub_children": 5,  # the family bases' children in the archive's two listing days (2024-03-14, 2024-11-30)
         "hub_derivatives": 5,  # those children per base and relation (no live childrenModelCount in the capture)

@@ -124,7 +124,7 @@ def test_the_scope_file_needs_a_reason_and_source(tmp_path, monkeypatch) -> None
     family = hub_scope.family_of()
     assert family["deepseek-ai/DeepSeek-R1-Distill-Llama-70B"] == "DeepSeek-R1" and len(family) == 27
     for text, error in [
-        ("kind,name,repo,reason,source_url\norganization,acme,,,\n", "needs a reason and a source_url"),
+        ("kind,name,repo,reason,source_url\norganization,acme,,,\n", "every row needs reason, source_url"),
         ("kind,name,repo,reason,source_url\nteam,acme,,why,https://x.invalid\n", "is not one of"),
         ("kind,name,repo,reason,source_url\nfamily,Acme,acme,why,https://x.invalid\n", "names a base repo"),
     ]:
@@ -158,6 +158,7 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
             "license": ["mit", "mit", "apache-2.0"],
             **{c: None for c in ("gated", "pipeline_tag", "library_name", "parameters", "base_model", "base_relation")},
             "renamed_from": None,
+            "family": ["DeepSeek-R1", None, None],
             "created_at": pd.Timestamp("2025-01-20", tz="UTC"),
             "last_modified": pd.Timestamp("2025-01-20", tz="UTC"),
             "children_finetune": [300, 20, None],
@@ -176,6 +177,8 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
             "tag_count": [35, 90],
             "updated_precision": None,
             "weights_downloadable": True,
+            "organization": ["deepseek-ai", "meta-llama"],  # extractors/data/ollama_families.csv
+            "family": ["DeepSeek-R1", "Llama 3.x"],
             **meta,
             "retrieved_at": retrieved,
         }
@@ -187,10 +190,15 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
     deepseek = adoption["deepseek-ai"]
     assert (deepseek["models"], deepseek["downloads_30d"], deepseek["likes"]) == (2, 1500, 15)
     assert deepseek["derivatives_finetune"] == 320 and deepseek["derivatives_adapter"] is None
-    assert deepseek["ollama_pulls"] == 55_700_000  # deepseek-r1 on Ollama is deepseek-ai's DeepSeek-R1
+    assert deepseek["ollama_pulls"] == 55_700_000  # deepseek-r1 on Ollama is deepseek-ai's
     assert adoption["Qwen"]["ollama_pulls"] is None and adoption["Qwen"]["derivatives_finetune"] is None
     assert deepseek["share_of_downloads_30d"] == pytest.approx(1500 / 1800)
-    assert set(adoption) == {"deepseek-ai", "Qwen"}  # llama3.1 names no Hub repo here: counted nowhere
+    assert adoption["meta-llama"]["ollama_pulls"] == 90_000_000 and adoption["meta-llama"]["downloads_30d"] is None
+    # Per family: the family's base repos on the Hub and its Ollama names.
+    family = {r["family"]: r for r in tables["family_adoption"].to_pylist()}
+    assert set(family) == {"DeepSeek-R1", "Llama 3.x"}
+    r1 = family["DeepSeek-R1"]
+    assert (r1["downloads_30d"], r1["derivatives_finetune"], r1["ollama_pulls"]) == (1000, 300, 55_700_000)
 
 
 def test_a_scope_that_could_pass_the_request_budget_is_refused(tmp_path, monkeypatch) -> None:

@@ -100,3 +100,32 @@ def test_fetch_stores_the_page_and_refuses_anything_but_html(tmp_path) -> None:
     with pytest.raises(FinalFetchError, match="no HTML page"):
         ollama.fetch(session, RawStore(tmp_path / "other"), "2026-11-30")
     assert not RawStore(tmp_path / "other").files("ollama", "2026-11-30")
+
+
+@needs_captures
+def test_every_curated_family_quote_is_on_the_captured_library_page() -> None:
+    """The fact-check of data/ollama_families.csv: each row's quoted description is the library's own text."""
+    import re
+
+    from extractors.raw_store import RawMeta
+
+    path = CAPTURES / "ollama" / "ollama_library_sort-most-popular_2025-08-03.html"
+    content = path.read_bytes()
+    meta = RawMeta("ollama", path.name, ollama.LIBRARY_URL, "2025-08-03T00:00:00Z", "x", len(content))
+    described = {r["model"]: r["description"] for r in ollama.parse(content, meta).to_pylist()}
+    rows = ollama.reviewed_rows(ollama.FAMILIES_FILE)
+    checked = 0
+    for row in rows:
+        assert row["model"] in described, row["model"]  # every curated name is on the page
+        quoted = re.search(r'"([^"]+)"', row["reason"])
+        if quoted:
+            assert quoted.group(1) in described[row["model"]].replace("\u2019", "'"), row["model"]
+            checked += 1
+    assert len(rows) == 36 and checked == 35  # gemma3's card has no description naming Google: its sizes do
+
+
+def test_library_rows_carry_the_curated_organization_and_family() -> None:
+    rows = {r["model"]: r for r in ollama.parse(LIBRARY.content, LIBRARY.meta).to_pylist()}
+    assert (rows["llama3.1"]["organization"], rows["llama3.1"]["family"]) == ("meta-llama", "Llama 3.x")
+    assert (rows["deepseek-r1"]["organization"], rows["deepseek-r1"]["family"]) == ("deepseek-ai", "DeepSeek-R1")
+    assert rows["llava"]["organization"] is None  # not a tracked organization's model: counted for none

@@ -23,7 +23,14 @@ from transforms.dimension import build_dimension
 from transforms.identity import Linker, audit_tables, resolver_for
 from transforms.linking import claim_board_licences, link_leaderboard, link_rows, tag_board_rows
 from transforms.marts import catalogue_board, hub_derivatives, open_adoption, open_closed_gap
-from transforms.tables import AUDIT_TABLES, HUB_DERIVATIVES, OPEN_CLOSED_GAP, models_table, open_adoption_table
+from transforms.tables import (
+    ADOPTION_GROUPS,
+    AUDIT_TABLES,
+    HUB_DERIVATIVES,
+    OPEN_CLOSED_GAP,
+    models_table,
+    open_adoption_table,
+)
 
 
 def concat_parsed(tables: list[pa.Table]) -> pa.Table:
@@ -89,10 +96,11 @@ def build_snapshot(
     derivatives = hub_derivatives(sources, on_date)
     if not derivatives.empty:
         tables[HUB_DERIVATIVES.name] = HUB_DERIVATIVES.to_arrow(derivatives)
-    adoption = open_adoption(sources, tagged)
-    if not adoption.empty:
-        spec = open_adoption_table()  # measures of sources absent from this snapshot stay null
-        tables[spec.name] = spec.to_arrow(adoption.reindex(columns=spec.schema.names))
+    for by in ADOPTION_GROUPS:
+        adoption = open_adoption(sources, tagged, by)
+        if not adoption.empty:
+            spec = open_adoption_table(by)  # measures of sources absent from this snapshot stay null
+            tables[spec.name] = spec.to_arrow(adoption.reindex(columns=spec.schema.names))
     if linked:
         tables["models"] = models_table().to_arrow(build_dimension(registry.sources(), tagged, linker.pools))
         trail = audit_tables(linker, _ranks(sources, tagged))

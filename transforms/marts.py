@@ -101,38 +101,41 @@ def catalogue_board(source: Source, tagged: pd.DataFrame, retrieved: str) -> pd.
     )
 
 
-def open_adoption(sources: Mapping[str, Source], tagged: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per organization: how many of its models the adoption sources list, and the sum of each measure
-    (downloads, likes, derivatives by relation, pulls; see ``opengap.source.Adoption``). Provenance: the first
-    row of the organization in a source that names organizations (its listing)."""
+def open_adoption(
+    sources: Mapping[str, Source], tagged: Mapping[str, pd.DataFrame], by: str = "organization"
+) -> pd.DataFrame:
+    """Per organization (or per family, ``by="family"``): how many of its models the adoption sources list, and
+    the sum of each measure (downloads, likes, derivatives by relation, pulls; see ``opengap.source.Adoption``).
+    Provenance: the first row of the group in a source that names it (its listing)."""
     measuring = {n: s.models.adoption for n, s in sources.items() if s.models and s.models.adoption and n in tagged}
-    org_of: dict[str, str] = {}
-    for name, adoption in measuring.items():
-        if adoption.organization:
-            rows = tagged[name]
-            org_of.update(dict(zip(rows["canonical_key"], rows[adoption.organization], strict=True)))
+    named = {n: getattr(adoption, by) for n, adoption in measuring.items()}  # the column naming the group, if any
+    group_of: dict[str, str] = {}
+    if by == "organization":  # a source without organizations counts for the organization of the same model
+        for name, column in named.items():
+            if column:
+                group_of.update(dict(zip(tagged[name]["canonical_key"], tagged[name][column], strict=True)))
     parts = []
     for name, adoption in measuring.items():
         rows = tagged[name]
-        organizations = rows[adoption.organization] if adoption.organization else rows["canonical_key"].map(org_of)
+        groups = rows[named[name]] if named[name] else rows["canonical_key"].map(group_of)
         part = rows[list(adoption.measures.values())].rename(columns={v: k for k, v in adoption.measures.items()})
-        part = part.assign(
-            organization=organizations, canonical_key=rows["canonical_key"], _named=bool(adoption.organization)
-        )
+        part = part.assign(**{by: groups}, canonical_key=rows["canonical_key"], _named=bool(named[name]))
         parts.append(pd.concat([part, rows[list(PROVENANCE)]], axis=1))
     if not parts:
         return pd.DataFrame()
-    rows = pd.concat(parts, ignore_index=True).dropna(subset=["organization"])
+    rows = pd.concat(parts, ignore_index=True).dropna(subset=[by])
+    if rows.empty:
+        return pd.DataFrame()
     measures = adoption_columns(sources)
     rows = rows.reindex(columns=[*rows.columns, *[c for c in measures if c not in rows.columns]])
-    grouped = rows.groupby("organization", sort=True)  # a source absent on this date leaves its measures null
+    grouped = rows.groupby(by, sort=True)  # a source absent on this date leaves its measures null
     out = grouped[measures].sum(min_count=1).astype("Int64")
     out.insert(0, "models", grouped["canonical_key"].nunique())
     for share in adoption_columns(sources, shares=True):
         total = out[share].sum()
         out[f"share_of_{share}"] = (out[share] / total).astype(float) if total else None
-    first = rows[rows["_named"]].sort_values("organization", kind="stable").drop_duplicates("organization")
-    out = out.join(first.set_index("organization")[list(PROVENANCE)])
+    first = rows[rows["_named"]].sort_values(by, kind="stable").drop_duplicates(by)
+    out = out.join(first.set_index(by)[list(PROVENANCE)])
     return out.reset_index()
 
 

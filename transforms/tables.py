@@ -154,28 +154,41 @@ def models_table() -> TableSpec:
     )
 
 
-def open_adoption_table() -> TableSpec:
-    """Adoption of open models per organization; its measures are those the sources declare (Adoption)."""
+def open_adoption_table(by: str = "organization") -> TableSpec:
+    """Adoption of open models per organization (or per family); its measures are those the sources declare
+    (Adoption)."""
     from transforms.marts import adoption_columns
 
     measures = [pa.field(c, pa.int64()) for c in adoption_columns(registry.sources())]
     shares = [pa.field(f"share_of_{c}", pa.float64()) for c in adoption_columns(registry.sources(), shares=True)]
+    group = {
+        "organization": pa.field("organization", pa.string(), nullable=False),  # as the Hub spells it (repo owner)
+        "family": pa.field("family", pa.string(), nullable=False),  # as extractors/data/hub_scope.csv names it
+    }[by]
     return TableSpec(
-        "open_adoption",
+        "open_adoption" if by == "organization" else "family_adoption",
         pa.schema(
             [
-                pa.field("organization", pa.string(), nullable=False),  # as the Hub spells it (its repo owner)
+                group,
                 pa.field("models", pa.int64(), nullable=False),  # distinct models the adoption sources list
                 *measures,  # sums; null where no source answered
-                *shares,  # each organization's part of the tracked organizations' total
-                *PROVENANCE_FIELDS,  # the organization's Hub listing
+                *shares,  # each group's part of the tracked groups' total
+                *PROVENANCE_FIELDS,  # the group's first listing
             ]
         ),
-        ("organization",),
-        "Adoption of open models per organization: downloads, likes, derivatives by relation, Ollama pulls.",
+        (by,),
+        f"Adoption of open models per {by}: downloads, likes, derivatives by relation, Ollama pulls."
+        + (
+            " A family sums its base repos (extractors/data/hub_scope.csv) and the Ollama names of it "
+            "(extractors/data/ollama_families.csv); its derivatives are the bases' direct children."
+            if by == "family"
+            else ""
+        ),
         as_of="computed from the adoption sources of the same snapshot (each as retrieved on or before it)",
     )
 
+
+ADOPTION_GROUPS = ("organization", "family")
 
 HUB_DERIVATIVES = TableSpec(
     "hub_derivatives",
@@ -204,5 +217,12 @@ HUB_DERIVATIVES = TableSpec(
 def table_specs() -> dict[str, TableSpec]:
     """Every table a snapshot can publish, by name: each source's, then the derived ones."""
     own = [s.table for s in registry.sources().values() if s.table is not None]
-    specs = [*own, models_table(), OPEN_CLOSED_GAP, open_adoption_table(), HUB_DERIVATIVES, *AUDIT_TABLES]
+    specs = [
+        *own,
+        models_table(),
+        OPEN_CLOSED_GAP,
+        *map(open_adoption_table, ADOPTION_GROUPS),
+        HUB_DERIVATIVES,
+        *AUDIT_TABLES,
+    ]
     return {spec.name: spec for spec in specs}
