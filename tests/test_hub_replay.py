@@ -56,6 +56,8 @@ class Hub(BaseHTTPRequestHandler):
                 return self._send(200, json.dumps(listing[1:]).encode())
             link = f'<{base}/api/models?author=meta-llama&cursor=page2>; rel="next"'
             return self._send(200, json.dumps(listing[:1]).encode(), {"Link": link})
+        if url.path == "/api/models" and "author" in query:  # another tracked organization: nothing listed
+            return self._send(200, b"[]")
         if url.path == "/api/models" and "filter" in query:
             pages = self.children.get(query["filter"].removeprefix("base_model:"), [[]])
             number = int(query.get("cursor", "0"))
@@ -172,3 +174,18 @@ def test_a_walk_cut_by_the_budget_resumes_from_the_stored_cursor(hub, tmp_path, 
     assert [f.meta.file.rsplit(".", 2)[-2] for f in night2] == ["page-1", "resume-1"]
     children = load_parsed(RawInput("hf_hub_derivatives", str(tmp_path), "2026-11-30"))
     assert sorted(children["repo_id"]) == ["u/c0", "u/c1", "u/c2"]
+
+
+def test_a_nightly_of_the_default_scope_stays_under_the_hub_budget(hub, tmp_path) -> None:
+    """The real scope file: 17 organizations, 27 family bases. Each source counts what it sent."""
+    store = RawStore(tmp_path)
+    listing, children = make_session("t"), make_session("t")
+    hf_hub.fetch(listing, store, "2026-11-30")
+    hf_hub_derivatives.fetch(children, store, "2026-11-30")
+    # 17 listings (meta-llama's in two pages) and one detail request for each family base the listings missed
+    # (27 less Llama-3.1-8B-Instruct and Llama-3.2-3B-Instruct, listed; 404 here); one listing per family base.
+    assert (listing.requests_sent, children.requests_sent) == (18 + 25, 27)
+    assert (
+        listing.requests_sent <= hf_hub.REQUEST_BUDGET and children.requests_sent <= hf_hub_derivatives.REQUEST_BUDGET
+    )
+    assert listing.requests_sent + children.requests_sent <= 500  # the Hub's anonymous 5-minute window

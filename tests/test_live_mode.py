@@ -163,6 +163,10 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     assert result.published and manifest["mode"] == "nightly"
     assert manifest["tables"]["leaderboard_scores"]["rows"] == 54  # 22 overall + 5 other-category rows per board
     assert manifest["tables"]["open_closed_gap"]["rows"] == 2
+    # Every request is counted, retried ones included: the revision (429, then 200) and two parquet files; the
+    # Epoch notable file (503, then 200) and the all-models file.
+    assert [run["requests"] for run in manifest["sources"]["lmarena"]["fetch_log"]] == [4]
+    assert [run["requests"] for run in manifest["sources"]["epoch"]["fetch_log"]] == [3]
     files = {f["file"]: f for f in manifest["sources"]["lmarena"]["files"]}
     assert set(files) == {"revision.json", "text.latest.parquet", "text_style_control.latest.parquet"}
     raw = tmp_path / "raw" / "lmarena" / TODAY / "text.latest.parquet"
@@ -176,6 +180,7 @@ def test_live_nightly_flow_publishes_from_fetched_raw(server, monkeypatch, tmp_p
     nightly(data_dir=str(tmp_path), sources=LIVE_SOURCES, docs=False)
     assert dict(server.seen) == requests_before
     again = load_manifest(Layout(tmp_path))
+    assert [run["requests"] for run in again["sources"]["lmarena"]["fetch_log"]] == [4, 0]
     assert {n: t["sha256"] for n, t in again["tables"].items()} == {
         n: t["sha256"] for n, t in manifest["tables"].items()
     }
