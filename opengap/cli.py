@@ -157,6 +157,8 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
         console.print(f"Data Docs:      {layout.storage.url_of(validation['docs_index'])}")
     if "open_closed_gap" in manifest["tables"]:
         print_headline(layout, manifest["snapshot_date"])
+    if "family_adoption" in manifest["tables"]:
+        print_adoption(layout, manifest["snapshot_date"])
 
 
 def print_headline(layout: Layout, snapshot_date: str) -> None:
@@ -189,6 +191,34 @@ def print_headline(layout: Layout, snapshot_date: str) -> None:
             f"{share:.0%}" if share is not None else "—",
         )
     console.print(headline)
+
+
+def print_adoption(layout: Layout, snapshot_date: str) -> None:
+    """Adoption per tracked family: the Hub's downloads of its base repos, their derivatives (the Hub's live
+    count where answered, else the children listed) and Ollama pulls."""
+    from warehouse.catalog import connect
+
+    con = connect(layout, layout.catalog_path, read_only=True)
+    found = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'hub_derivatives'"
+    derivatives = con.execute(found).fetchone()[0] > 0
+    listed = (
+        "(SELECT sum(derivatives) FROM hub_derivatives d WHERE d.snapshot_date = f.snapshot_date AND d.family = "
+        "f.family AND d.method = 'reconstructed_from_created_at')"
+        if derivatives
+        else "NULL"
+    )
+    rows = con.execute(
+        f"SELECT family, downloads_30d, {listed}, ollama_pulls FROM family_adoption f WHERE snapshot_date = ? "
+        "ORDER BY coalesce(ollama_pulls, 0) + coalesce(downloads_30d, 0) DESC, family",
+        [dt.date.fromisoformat(snapshot_date)],
+    ).fetchall()
+    con.close()
+    adoption = Table(
+        "family", "Hub downloads (30 days)", "derivatives listed", "Ollama pulls", title="Adoption per model family"
+    )
+    for family, downloads, children, pulls in rows:
+        adoption.add_row(family, *(f"{n:,}" if n is not None else "—" for n in (downloads, children, pulls)))
+    console.print(adoption)
 
 
 @app.command()

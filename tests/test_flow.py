@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -90,6 +92,18 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         FROM models_latest
         """
     ).fetchone()
+    # The README's adoption questions, run as written (DeepSeek-R1's children are not in the archive: Llama 3.x's
+    # three children from the Nov-2024 listing answer instead).
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    counts, growth = [q for q in re.findall(r"```sql\n(.*?)```", readme, re.S) if "hub_" in q]
+    assert con.execute(counts).fetchall() == []
+    llama = [con.execute(q.replace("'DeepSeek-R1'", "'Llama 3.x'")).fetchall() for q in (counts, growth)]
+    assert llama[0] == [("finetune", "reconstructed_from_created_at", 3)]
+    assert [(m.strftime("%Y-%m"), r, n) for m, r, n in llama[1]] == [
+        ("2024-07", "finetune", 1),  # meta-llama/Llama-3.1-8B-Instruct, a child of Llama-3.1-8B
+        ("2024-10", "finetune", 2),
+        ("2024-11", "finetune", 3),
+    ]
     con.close()
     # Effort settings are one model: LMArena's top 10 names are 7 models (claude-opus-4-6 and -high, ...), AA's
     # #1 and #6 are Gemini 3.5 Flash. One model (Grok 4.20 0309, by a curated alias) is on both boards.
