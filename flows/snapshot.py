@@ -93,7 +93,11 @@ def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -
         report = {"drift": drift_of(table), "parse_notes": notes_of(table)}
         if report := {kind: found for kind, found in report.items() if found}:
             reports[raw.meta.file] = report
-    rows = concat_parsed(tables).to_pandas()
+    if declared.combine is not None:
+        rows = declared.combine([(r.meta, t.replace_schema_metadata(None)) for r, t in zip(raws, tables, strict=True)])
+    else:
+        rows = concat_parsed(tables)
+    rows = rows.to_pandas()
     if declared.table is not None:
         # A row two files give (a renamed repo listed under its new id and asked for by its old one, a Hub child
         # seen again the next day) is kept once: from the first file, in file order.

@@ -141,6 +141,8 @@ class Source:
     homepage: str
     license: str
     parse: Callable[..., Any]  # parse(raw: bytes, meta: RawMeta) -> pyarrow.Table, pure
+    # combine([(meta, parsed table), …]) -> one table, pure: how a day's files make one table (default: stacked)
+    combine: Callable[..., Any] | None = None
     fetch: Callable[..., Any] | None = None  # fetch(session, store, date, *, refresh, history); None: parse only
     table: TableSpec | None = None  # what a snapshot publishes from it (None: parse only)
     as_of: AsOf = field(default_factory=lambda: AsOf(CURRENT_STATE))

@@ -45,9 +45,9 @@ def test_the_shipped_archive_has_no_drift() -> None:
                 if declared.data_file(raw.meta):
                     assert drift_of(declared.parse(raw.content, raw.meta)) == {}, (source, raw.meta.file)
                     checked += 1
-    # Two LMArena boards, two Epoch datasets, three Hub organizations, five Hub child listings (two dates), one
-    # file each for the other four.
-    assert checked == 16
+    # Two LMArena boards, two Epoch datasets, three Hub organizations, five Hub child listings (two dates), three
+    # Ollama pages (two listings, a model page), one file each for the other three.
+    assert checked == 18
 
 
 @needs_captures

@@ -30,20 +30,20 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "epoch_models": 307,  # the registry files were retrieved before the snapshot date: as_retrieved
         "leaderboard_scores": 54,
         "aa_models": 13,
-        "models": 344,  # one row per canonical model named by any of the seven sources
+        "models": 345,  # one row per canonical model named by any of the sources
         "open_closed_gap": 3,  # LMArena text and text_style_control, Artificial Analysis intelligence index
         "openrouter_models": 17,
         "open_llm_leaderboard": 21,
-        "ollama_models": 12,  # the shipped library page keeps the 12 most popular cards
+        "ollama_models": 13,  # the shipped library page's 12 most popular cards, and magistral from its own page
         "open_adoption": 6,  # the Hub's Qwen, meta-llama, nvidia; Ollama's deepseek-ai, google, mistralai too
-        "family_adoption": 8,  # the Ollama names of 8 families (DeepSeek-R1, Llama 3.x, …) and the Hub's bases
+        "family_adoption": 9,  # the Ollama names of 9 families (DeepSeek-R1, Llama 3.x, …) and the Hub's bases
         "hub_models": 8,  # three tracked organizations' text-generation repos (the fixture's Nov-2024 capture)
         "hub_children": 5,  # the family bases' children in the archive's two listing days (2024-03-14, 2024-11-30)
         "hub_derivatives": 5,  # those children per base and relation (no live childrenModelCount in the capture)
-        "openness_evidence": 327,
+        "openness_evidence": 328,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)
-        "unmatched_names": 50,  # 10 Ollama family names (llama3.1, qwen2.5, …) name no single model
-        "model_identities": 367,  # every source's names (OpenRouter's routers are not models), less repeats
+        "unmatched_names": 51,  # 11 Ollama family names (llama3.1, qwen2.5, …) name no single model
+        "model_identities": 368,  # every source's names (OpenRouter's routers are not models), less repeats
     }
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
@@ -55,9 +55,9 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     }
     assert set(manifest["as_of"]) == set(manifest["tables"])  # the as-of rule is stated per table
     assert manifest["identity"] == {
-        "models": 344,
+        "models": 345,
         "models_in_two_or_more_sources": 18,  # Ollama joins deepseek-r1 and llava; the Hub, Llama 3.2 1B and 3B
-        "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "ollama": 10, "openrouter": 3},
+        "unmatched_names": {"artificial_analysis": 5, "lmarena": 32, "ollama": 11, "openrouter": 3},
     }
     assert manifest["inputs_fingerprint"]
     assert manifest["openness_rule_version"].startswith(f"{openness.RULE_GENERATION}.")

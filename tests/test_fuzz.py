@@ -260,13 +260,13 @@ def mutate_html(rng: random.Random, content: bytes) -> tuple[bytes, str]:
         at = rng.choice(spots)
         attr = re.match(r"x-test-[a-z-]+", text[at:]).group(0)
         return (text[:at] + "data-gone" + text[at + len(attr) :]).encode(), f"drop {attr} at {at}"
-    if op == "garble":
-        attr = rng.choice(sorted(HTML_TEXTS))
+    if op == "garble":  # among the marked texts this page has (a model page has no tag count)
+        attr = rng.choice([a for a in sorted(HTML_TEXTS) if re.search(rf"<span {a}[^>]*>[^<]*</span>", text)])
         spots = list(re.finditer(rf"<span {attr}[^>]*>([^<]*)</span>", text))
         spot, value = rng.choice(spots), rng.choice(HTML_TEXTS[attr])
         return (text[: spot.start(1)] + value + text[spot.end(1) :]).encode(), f"{attr} -> {value!r}"
     if op == "empty_title":
-        spots = list(re.finditer(r'x-test-model-title title="([^"]*)"', text))
+        spots = list(re.finditer(r'x-test-model-(?:title|name)[^>]*? title="([^"]*)"', text))
         spot = rng.choice(spots)
         return (text[: spot.start(1)] + text[spot.end(1) :]).encode(), f"empty title at {spot.start(1)}"
     return _byte_mutation(rng, content)

@@ -171,7 +171,12 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
         {
             "model": ["deepseek-r1", "llama3.1"],
             "popularity_rank": [1, 2],
-            **{c: None for c in ("description", "capabilities", "sizes", "updated_text", "updated_approx")},
+            **{
+                c: None
+                for c in ("description", "capabilities", "sizes", "updated_text", "updated_approx", "updated_at")
+            },
+            "newest_rank": None,
+            "licence_text": None,
             "pulls": [55_700_000, 90_000_000],
             "pulls_precision": [100_000, 100_000],
             "tag_count": [35, 90],

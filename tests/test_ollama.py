@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from test_parsers import make_meta
 
@@ -55,7 +56,7 @@ def test_relative_update_times() -> None:
 
 def test_a_page_without_cards_or_with_a_changed_card_is_a_parse_error() -> None:
     error_page = b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
-    with pytest.raises(ParseError, match=r"has no li\[x-test-model\] element"):
+    with pytest.raises(ParseError, match=r"has no li\[x-test-model\] nor \[x-test-model-name\] element"):
         ollama.parse(error_page, make_meta("ollama", "library.html", error_page))
     no_pulls = LIBRARY.content.replace(b"x-test-pull-count", b"data-pulls", 1)
     with pytest.raises(ParseError, match=r"model 1 \(deepseek-r1\): no \[x-test-pull-count\]"):
@@ -87,19 +88,46 @@ def test_the_captured_library_pages() -> None:
         assert table["pulls"].null_count == 0 and min(table["pulls"].to_pylist()) > 0
 
 
-def test_fetch_stores_the_page_and_refuses_anything_but_html(tmp_path) -> None:
+def test_fetch_stores_both_listings_and_each_tracked_page_and_refuses_anything_but_html(tmp_path, monkeypatch) -> None:
     from conftest import fake_session
     from opengap.errors import FinalFetchError
 
+    monkeypatch.setattr(ollama, "families", lambda: {"deepseek-r1": ("deepseek-ai", "DeepSeek-R1")})
     session, adapter = fake_session(LIBRARY.content, headers={"Content-Type": "text/html; charset=utf-8"})
-    store = RawStore(tmp_path)
-    (stored,) = ollama.fetch(session, store, "2026-11-30")
-    assert stored.content == LIBRARY.content and stored.meta.params == {"sort": "most-popular"}
-    assert adapter.requests[0].url == "https://ollama.com/library?sort=most-popular"
+    stored = ollama.fetch(session, RawStore(tmp_path), "2026-11-30")
+    assert [f.meta.file for f in stored] == ["library.html", "library.newest.html", "model.deepseek-r1.html"]
+    assert [r.url for r in adapter.requests] == [
+        "https://ollama.com/library?sort=most-popular",
+        "https://ollama.com/library?sort=newest",
+        "https://ollama.com/library/deepseek-r1",
+    ]
     session, _ = fake_session(b'{"error": "maintenance"}', headers={"Content-Type": "application/json"})
     with pytest.raises(FinalFetchError, match="no HTML page"):
         ollama.fetch(session, RawStore(tmp_path / "other"), "2026-11-30")
     assert not RawStore(tmp_path / "other").files("ollama", "2026-11-30")
+
+
+def test_a_model_page_and_the_newest_listing_complete_the_popular_listing() -> None:
+    from flows.snapshot import RawInput, load_parsed
+
+    store = RawStore(ARCHIVE / "raw")
+    page = store.read("ollama", "2025-08-03", "model.magistral.html")
+    (magistral,) = ollama.parse(page.content, page.meta).to_pylist()
+    assert (magistral["pulls"], magistral["sizes"], magistral["licence_text"]) == (221_000, "24b", "Apache 2.0 License")
+    assert magistral["description"] == "Magistral is a small, efficient reasoning model with 24B parameters."
+    newest = ollama.parse(*(lambda r: (r.content, r.meta))(store.read("ollama", "2025-08-03", "library.newest.html")))
+    first = newest.to_pylist()[0]
+    assert (first["model"], first["newest_rank"], first["popularity_rank"]) == ("qwen3-coder", 1, None)
+    # The exact update time sits in the title around the relative text ("Aug 1, 2025 4:40 AM UTC").
+    assert (
+        first["updated_at"] == dt.datetime(2025, 8, 1, 4, 40, tzinfo=dt.UTC) and first["updated_text"] == "2 days ago"
+    )
+    rows = {r["model"]: r for r in load_parsed(RawInput("ollama", str(store.root), "2025-08-03")).to_dict("records")}
+    assert len(rows) == 13  # the 12 most popular, and magistral from its own page
+    assert (rows["gemma3n"]["popularity_rank"], rows["gemma3n"]["newest_rank"]) == (2, 3)
+    assert rows["deepseek-r1"]["newest_rank"] is None or pd.isna(rows["deepseek-r1"]["newest_rank"])
+    assert pd.isna(rows["magistral"]["popularity_rank"]) and rows["magistral"]["newest_rank"] == 4
+    assert rows["magistral"]["source_url"] == "https://ollama.com/library/magistral"
 
 
 @needs_captures
@@ -121,7 +149,7 @@ def test_every_curated_family_quote_is_on_the_captured_library_page() -> None:
         if quoted:
             assert quoted.group(1) in described[row["model"]].replace("\u2019", "'"), row["model"]
             checked += 1
-    assert len(rows) == 36 and checked == 35  # gemma3's card has no description naming Google: its sizes do
+    assert len(rows) == 40 and checked == 39  # gemma3's card has no description naming Google: its sizes do
 
 
 def test_library_rows_carry_the_curated_organization_and_family() -> None:

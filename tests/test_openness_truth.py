@@ -12,8 +12,8 @@ import pytest
 from conftest import ARCHIVE
 from extractors import registry
 from extractors.raw_store import RawStore
-from transforms.as_of import index
-from transforms.build import build_snapshot, concat_parsed
+from flows.snapshot import RawInput, load_parsed
+from transforms.build import build_snapshot
 
 TRUTH = Path(__file__).parent / "data" / "openness_truth.csv"
 ROWS = list(csv.DictReader(TRUTH.open(encoding="utf-8")))
@@ -23,10 +23,8 @@ ROWS = list(csv.DictReader(TRUTH.open(encoding="utf-8")))
 def models_on() -> dict[str, dict[str, dict]]:
     store, parsed, raw_dates = RawStore(ARCHIVE / "raw"), {}, {}
     for source in registry.nightly():
-        declared, day = registry.get(source), store.dates(source)[-1]
-        rows = [r for r in store.read_all(source, day) if declared.data_file(r.meta)]
-        parsed[source] = index(declared, concat_parsed([declared.parse(r.content, r.meta) for r in rows]).to_pandas())
-        raw_dates[source] = day
+        day = store.dates(source)[-1]
+        parsed[source], raw_dates[source] = load_parsed(RawInput(source, str(store.root), day)), day
     found = {}
     for day in sorted({r["snapshot_date"] for r in ROWS}):
         models = build_snapshot(parsed, dt.date.fromisoformat(day), raw_dates)["models"].to_pylist()
