@@ -187,21 +187,45 @@ def _updated_at(node: Tag | None, where: str) -> dt.datetime | None:
         raise ParseError(f"{where}: update time {title!r} is not like 'Aug 1, 2025 4:40 AM UTC'") from exc
 
 
-def _card(card: Tag, rank: int, retrieved: dt.date, meta: RawMeta) -> dict:
-    title = card.select_one(FIELDS["title"])
-    name = (title.get("title") or title.get_text(strip=True)) if title is not None else None
-    at = f"{NAME} file {meta.file}, model {rank}"
-    if not name:
-        raise ParseError(f"{at}: no {FIELDS['title']} with a title; the page layout changed (FORMATS.md §7)")
-    pulls_text = next(iter(_texts(card, FIELDS["pulls"])), None)
+def _name(node: Tag | None) -> str | None:
+    return (node.get("title") or node.get_text(strip=True)) if node is not None else None
+
+
+def _facts(node: Tag, name: str, at: str, retrieved: dt.date) -> dict:
+    """What a card and a model page both show (pulls, update time, capabilities, sizes), and the maker and family
+    of the reviewed ``data/ollama_families.csv``."""
+    pulls_text = next(iter(_texts(node, FIELDS["pulls"])), None)
     if pulls_text is None:
         raise ParseError(f"{at} ({name}): no {FIELDS['pulls']}; the page layout changed (FORMATS.md §7)")
-    description = card.select_one("p")
-    tags, updated = _texts(card, FIELDS["tags"]), _texts(card, FIELDS["updated"])
+    updated = _texts(node, FIELDS["updated"])
     try:
         pulls, precision = pull_count(pulls_text)
-        tag_count = _count(tags[0]) if tags else None
         approx, unit = updated_on(updated[0], retrieved) if updated else (None, None)
+    except ValueError as exc:
+        raise ParseError(f"{at} ({name}): {exc}") from exc
+    organization, family = families().get(name, (None, None))
+    return {
+        "capabilities": ",".join(_texts(node, FIELDS["capability"])) or None,
+        "sizes": ",".join(dict.fromkeys(_texts(node, FIELDS["size"]))) or None,
+        "pulls": pulls,
+        "pulls_precision": precision,
+        "updated_text": updated[0] if updated else None,
+        "updated_approx": approx,
+        "updated_precision": unit,
+        "updated_at": _updated_at(node.select_one(FIELDS["updated"]), f"{at} ({name})"),
+        "weights_downloadable": True,
+        "organization": organization,
+        "family": family,
+    }
+
+
+def _card(card: Tag, rank: int, retrieved: dt.date, meta: RawMeta) -> dict:
+    name, at = _name(card.select_one(FIELDS["title"])), f"{NAME} file {meta.file}, model {rank}"
+    if not name:
+        raise ParseError(f"{at}: no {FIELDS['title']} with a title; the page layout changed (FORMATS.md §7)")
+    description, tags = card.select_one("p"), _texts(card, FIELDS["tags"])
+    try:
+        tag_count = _count(tags[0]) if tags else None
     except ValueError as exc:
         raise ParseError(f"{at} ({name}): {exc}") from exc
     newest = _listing(meta) == "newest"
@@ -210,19 +234,9 @@ def _card(card: Tag, rank: int, retrieved: dt.date, meta: RawMeta) -> dict:
         "popularity_rank": None if newest else rank,
         "newest_rank": rank if newest else None,
         "description": description.get_text(" ", strip=True) if description is not None else None,
-        "capabilities": ",".join(_texts(card, FIELDS["capability"])) or None,
-        "sizes": ",".join(_texts(card, FIELDS["size"])) or None,
-        "pulls": pulls,
-        "pulls_precision": precision,
         "tag_count": tag_count,
-        "updated_text": updated[0] if updated else None,
-        "updated_approx": approx,
-        "updated_precision": unit,
-        "updated_at": _updated_at(card.select_one(FIELDS["updated"]), f"{at} ({name})"),
         "licence_text": None,
-        "weights_downloadable": True,
-        "organization": families().get(name, (None, None))[0],
-        "family": families().get(name, (None, None))[1],
+        **_facts(card, name, at, retrieved),
     }
 
 
@@ -233,38 +247,19 @@ def _listing(meta: RawMeta) -> str:
 
 def _model_page(soup: BeautifulSoup, retrieved: dt.date, meta: RawMeta) -> dict:
     """A model's own page: the same facts as its card (no tag count, no rank), and the licence its README names."""
-    at = f"{NAME} file {meta.file}"
-    title = soup.select_one(PAGE)
-    name = (title.get("title") or title.get_text(strip=True)) if title is not None else None
-    pulls_text = next(iter(_texts(soup, FIELDS["pulls"])), None)
-    if not name or pulls_text is None:
-        raise ParseError(f"{at}: a model page needs {PAGE} and {FIELDS['pulls']}; the layout changed (FORMATS.md §7)")
+    name, at = _name(soup.select_one(PAGE)), f"{NAME} file {meta.file}"
+    if not name:
+        raise ParseError(f"{at}: a model page needs {PAGE} with a title; the layout changed (FORMATS.md §7)")
     description = soup.select_one('meta[name="description"]')
-    updated = _texts(soup, FIELDS["updated"])
-    try:
-        pulls, precision = pull_count(pulls_text)
-        approx, unit = updated_on(updated[0], retrieved) if updated else (None, None)
-    except ValueError as exc:
-        raise ParseError(f"{at} ({name}): {exc}") from exc
     licence = _LICENCE.search(soup.get_text(" ", strip=True))
     return {
         "model": name,
         "popularity_rank": None,
         "newest_rank": None,
         "description": description.get("content") if description is not None else None,
-        "capabilities": ",".join(_texts(soup, FIELDS["capability"])) or None,
-        "sizes": ",".join(dict.fromkeys(_texts(soup, FIELDS["size"]))) or None,
-        "pulls": pulls,
-        "pulls_precision": precision,
         "tag_count": None,
-        "updated_text": updated[0] if updated else None,
-        "updated_approx": approx,
-        "updated_precision": unit,
-        "updated_at": _updated_at(soup.select_one(FIELDS["updated"]), f"{at} ({name})"),
         "licence_text": licence.group(1) if licence else None,
-        "weights_downloadable": True,
-        "organization": families().get(name, (None, None))[0],
-        "family": families().get(name, (None, None))[1],
+        **_facts(soup, name, at, retrieved),
     }
 
 
