@@ -101,6 +101,7 @@ SCHEMA = pa.schema(
         pa.field("renamed_from", pa.string()),  # the id a detail request asked for, when the Hub answered a rename
         pa.field("family", pa.string()),  # the family data/hub_scope.csv counts this repo in, as a base
         *[pa.field(f"children_{r}", pa.int64()) for r in RELATIONS],  # childrenModelCount, where answered
+        pa.field("children_total", pa.int64()),  # their sum (null when the Hub gave none)
         *PROVENANCE_FIELDS,
     ]
 )
@@ -301,6 +302,7 @@ def _row(model: Any, index: int, meta: RawMeta) -> dict[str, Any]:
     tags = [t for t in tags if isinstance(t, str)]
     base, relation = _base(tags)
     gated = model.get("gated")
+    counts = {f"children_{r}": _int(children.get(r), f"childrenModelCount.{r}", where) for r in RELATIONS}
     return {
         "repo_id": repo,
         "organization": repo.split("/", 1)[0],
@@ -317,7 +319,10 @@ def _row(model: Any, index: int, meta: RawMeta) -> dict[str, Any]:
         "parameters": float(total) if _int(total, "safetensors.total", where) is not None else None,
         "base_model": base,
         "base_relation": relation,
-        **{f"children_{r}": _int(children.get(r), f"childrenModelCount.{r}", where) for r in RELATIONS},
+        **counts,
+        "children_total": sum(n for n in counts.values() if n is not None)
+        if any(n is not None for n in counts.values())
+        else None,
     }
 
 
@@ -392,10 +397,11 @@ SOURCE = Source(
                 "downloads_all_time": "downloads_all_time",
                 "likes": "likes",
                 **{f"derivatives_{r}": f"children_{r}" for r in RELATIONS},
+                "derivatives": "children_total",
             },
             organization="organization",
             family="family",
-            shares=("downloads_30d",),
+            shares=("downloads_30d", "derivatives"),  # each organization's part of the tracked repos' derivatives
         ),
         attributes={
             "model_name": ("model_name", 6),

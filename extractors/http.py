@@ -72,12 +72,16 @@ class Response:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
 
 
+_RATELIMIT_RESET = re.compile(r"(?:^|;)\s*t=(\d+)")
+
+
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """Seconds a ``Retry-After`` header asks for, uncapped (urllib3 parses both forms); None: absent or
-    malformed."""
+    """Seconds a ``Retry-After`` header asks for, uncapped (urllib3 parses both forms); without one, the reset time
+    of an IETF ``RateLimit`` header (``"api";r=0;t=37``: the Hugging Face Hub's). None: absent or malformed."""
     value = headers.get("Retry-After")
     if value is None:
-        return None
+        reset = _RATELIMIT_RESET.search(headers.get("RateLimit", ""))
+        return float(reset.group(1)) if reset else None
     try:
         return _UNCAPPED.parse_retry_after(value)
     except InvalidHeader:
@@ -91,7 +95,7 @@ class BoundedRetry(Retry):
 
     def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
         try:
-            return super().get_retry_after(response)
+            return super().get_retry_after(response) or retry_after_s(response.headers)
         except InvalidHeader:
             return None
 

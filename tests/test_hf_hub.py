@@ -162,6 +162,7 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
             "created_at": pd.Timestamp("2025-01-20", tz="UTC"),
             "last_modified": pd.Timestamp("2025-01-20", tz="UTC"),
             "children_finetune": [300, 20, None],
+            "children_total": [300, 20, 80],
             **{f"children_{r}": None for r in ("adapter", "quantized", "merge")},
             **meta,
             "retrieved_at": retrieved,
@@ -198,6 +199,7 @@ def test_open_adoption_sums_per_organization_and_credits_ollama_pulls_to_the_hub
     assert deepseek["ollama_pulls"] == 55_700_000  # deepseek-r1 on Ollama is deepseek-ai's
     assert adoption["Qwen"]["ollama_pulls"] is None and adoption["Qwen"]["derivatives_finetune"] is None
     assert deepseek["share_of_downloads_30d"] == pytest.approx(1500 / 1800)
+    assert deepseek["derivatives"] == 320 and deepseek["share_of_derivatives"] == pytest.approx(320 / 400)
     assert adoption["meta-llama"]["ollama_pulls"] == 90_000_000 and adoption["meta-llama"]["downloads_30d"] is None
     # Per family: the family's base repos on the Hub and its Ollama names.
     family = {r["family"]: r for r in tables["family_adoption"].to_pylist()}

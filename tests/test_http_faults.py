@@ -429,3 +429,11 @@ def test_task_does_not_retry_a_success():
             return None
 
     assert _is_transient(None, None, Completed()) is False
+
+
+def test_a_ratelimit_reset_stands_in_for_a_missing_retry_after() -> None:
+    from extractors.http import retry_after_s
+
+    assert retry_after_s({"RateLimit": '"api";r=0;t=37'}) == 37.0
+    assert retry_after_s({"RateLimit": '"api";r=0;t=37', "Retry-After": "5"}) == 5.0  # Retry-After wins
+    assert retry_after_s({"RateLimit": '"api";r=12'}) is None and retry_after_s({}) is None

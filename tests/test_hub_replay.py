@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -71,8 +72,9 @@ class Hub(BaseHTTPRequestHandler):
         if url.path == "/api/models/meta-llama/Llama-3.1-8B-Instruct":
             if url.path not in self.throttled:  # the first ask is over the limit
                 self.throttled.add(url.path)
+                # The Hub's IETF RateLimit headers, without Retry-After: the reset time t (seconds) is the wait.
                 limits = {"RateLimit": '"api";r=0;t=1', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'}
-                return self._send(429, b'{"error":"rate limited"}', {**limits, "Retry-After": "1"})
+                return self._send(429, b'{"error":"rate limited"}', limits)
             return self._send(200, (RECORDED / "model_meta-llama_Llama-3.1-8B-Instruct_2025-03-21.json").read_bytes())
         return self._send(404, b'{"error":"Repository not found"}')
 
@@ -112,12 +114,14 @@ def test_listing_pages_a_rename_a_gated_repo_and_a_429(hub, tmp_path, monkeypatc
     assert rows["meta-llama/Llama-3.1-8B-Instruct"]["gated"] == "manual"
 
 
-def test_a_429_is_waited_out_and_counted(hub, tmp_path, monkeypatch) -> None:
+def test_a_429_waits_for_the_ratelimit_reset_and_is_counted(hub, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(hf_hub, "organizations", lambda: ())
     monkeypatch.setattr(hf_hub, "linked_repos", lambda store, date: ["meta-llama/Llama-3.1-8B-Instruct"])
     session = make_session("opengap-test", backoff_factor=0.01)
+    started = time.monotonic()
     (raw,) = hf_hub.fetch(session, RawStore(tmp_path), "2026-11-30")
-    assert session.requests_sent == 2  # the 429 and the answer after its Retry-After
+    assert time.monotonic() - started >= 0.9  # RateLimit t=1, not the 0.01 s backoff
+    assert session.requests_sent == 2  # the 429 and the answer after the reset
     assert raw.meta.status == 200 and json.loads(raw.content)["gated"] == "manual"
     (row,) = hf_hub.parse(raw.content, raw.meta).to_pylist()
     assert (row["repo_id"], row["license"], row["renamed_from"]) == (
