@@ -54,7 +54,7 @@ KEPT_HEADERS = (
     "x-total-count",
 )
 
-Expect = Literal["json", "csv", "parquet", "html"]
+Expect = Literal["json", "csv", "parquet", "html", "xml"]
 
 # The deadline of the get() running in this thread: urllib3 retries inside one session.get() call with the
 # session's shared Retry object, so the per-call deadline reaches it this way.
@@ -91,7 +91,18 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
 class BoundedRetry(Retry):
     """urllib3's Retry, bounded: a malformed Retry-After falls back to the normal backoff (urllib3 would raise),
     a Retry-After over ``retry_after_max`` ends the retries and hands the response back (urllib3 would wait the
-    capped time and retry), and no wait starts that would end past the current get()'s deadline."""
+    capped time and retry), and no wait starts that would end past the current get()'s deadline. No retry comes
+    sooner than ``min_backoff_s``, so a source's request-rate ceiling holds through retries."""
+
+    min_backoff_s = 0.0
+
+    def new(self, **kw: Any) -> Self:
+        renewed = super().new(**kw)
+        renewed.min_backoff_s = self.min_backoff_s
+        return renewed
+
+    def get_backoff_time(self) -> float:
+        return max(super().get_backoff_time(), self.min_backoff_s)
 
     def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
         try:
@@ -128,10 +139,11 @@ def make_session(
     total_retries: int = 5,
     backoff_factor: float = 2.0,
     backoff_max: float = Retry.DEFAULT_BACKOFF_MAX,
+    max_per_second: float | None = None,
 ) -> CountingSession:
     """A session that retries connection errors, 408/425/429 and 5xx with exponential backoff (capped at
     ``backoff_max``), honouring a Retry-After up to RETRY_AFTER_CAP_S. get() reuses the same policy for a body
-    that breaks off."""
+    that breaks off. ``max_per_second``: a source's request-rate ceiling, kept through redirects and retries."""
     retry = BoundedRetry(
         total=total_retries,
         connect=total_retries,
@@ -145,7 +157,9 @@ def make_session(
         retry_after_max=RETRY_AFTER_CAP_S,
         raise_on_status=False,
     )
-    session = CountingSession()
+    interval = 1.0 / max_per_second if max_per_second else 0.0
+    retry.min_backoff_s = interval
+    session = CountingSession(interval)
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -155,13 +169,20 @@ def make_session(
 
 class CountingSession(requests.Session):
     """A session that counts the requests it sent: each redirect hop (requests sends every hop) and each attempt
-    urllib3 retried (a rate limit counts them all). Sources with a request budget report this number."""
+    urllib3 retried (a rate limit counts them all). Sources with a request budget report this number. With
+    ``min_interval_s`` it also spaces its requests (SEC: at most 10 per second); urllib3's retries wait at least
+    as long (the session's Retry is given the same floor)."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_interval_s: float = 0.0) -> None:
         super().__init__()
         self.requests_sent = 0
+        self.min_interval_s = min_interval_s
+        self._last_send = -float("inf")
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self.min_interval_s:
+            time.sleep(max(0.0, self._last_send + self.min_interval_s - time.monotonic()))
+            self._last_send = time.monotonic()
         try:
             resp = super().send(request, **kwargs)
         except requests.RequestException:
@@ -314,6 +335,8 @@ def body_problem(resp: Response, expect: Expect) -> str | None:
         return f"a body without Parquet's PAR1 magic {what}"
     if expect == "json" and not head.startswith((b"{", b"[")):
         return f"a body that does not start like JSON {what}"
+    if expect == "xml" and not head.startswith(b"<"):
+        return f"a body that does not start like XML {what}"
     if expect == "csv" and head.startswith((b"<", b"{", b"[")):
         return f"markup or JSON, not CSV {what}"
     return None

@@ -26,6 +26,8 @@ MODULES = (
     "hf_hub",
     "hf_hub_derivatives",
     "ollama",
+    "sec_form_d",
+    "funding_cited",
     "lmarena_legacy",  # parse only: licence metadata of the 2023–2025 boards
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -68,7 +69,10 @@ def land_raw(
             f"no {source} raw files stored for {raw_date} and live sources only serve today's state; "
             "run without --date, backfill past dates, or replay an archive with --offline"
         )
-    session = make_session(settings.user_agent)
+    if declared.needs and not os.environ.get(declared.needs, "").strip():
+        logger.warning("%s: skipped: set %s to fetch it (see the README's configuration table)", source, declared.needs)
+        return None
+    session = make_session(settings.user_agent, max_per_second=declared.max_per_second)
     started = utc_now_iso()
     try:
         files = declared.fetch(session, store, raw_date, refresh=refresh, history=history)

@@ -38,7 +38,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     chosen = data_dir or os.environ.get("OPENGAP_DATA_DIR") or "data"
     return Settings(
         data_dir=Storage(chosen).url,
-        contact_email=os.environ.get("OPENGAP_CONTACT_EMAIL", DEFAULT_CONTACT),
+        contact_email=os.environ.get("OPENGAP_CONTACT_EMAIL", "").strip() or DEFAULT_CONTACT,
     )
 
 

@@ -102,6 +102,21 @@ class Derivatives:
 
 
 @dataclass(frozen=True)
+class Funding:
+    """The source's rows are money raised by companies; ``funding_rounds`` stacks every funding source's rows,
+    each with its company's openness stance on its date (``transforms/funding.py``)."""
+
+    kind: str  # sec_form_d | cited
+    round_id: Column  # names one round (or filing) within the source
+    dated: str  # date column: the day the round counts on
+    amount_usd: str  # column: US dollars raised (null: no dollar figure stated)
+    round_type: Column
+    org_key: str = "org_key"  # column: the company (transforms/data/companies.csv)
+    supersedes: str | None = None  # column: the round a row amends; the amended one no longer counts
+    announced: bool = False  # rows are announcements: a filing near one of the same company is that raise
+
+
+@dataclass(frozen=True)
 class ModelRows:
     """How a source's rows link to the model identity, what evidence they bring, what they tell the dimension.
 
@@ -151,10 +166,12 @@ class Source:
     accumulates: bool = False  # each raw folder holds what was new that day: a snapshot reads every folder to date
     needs: str | None = None  # an environment variable without which fetch skips the source
     request_budget: int | None = None  # most requests one fetch may send (an API's rate-limit window)
+    max_per_second: float | None = None  # the request rate the source's terms allow (SEC: 10 per second)
     data_file: Callable[[Any], bool] = every_file  # which raw files hold rows (others are bookkeeping)
     licence_column: str | None = None  # the column `opengap parse` tags rows by, when no registry decides
     models: ModelRows | None = None  # None: the rows name no model (no identity, no openness)
     derivatives: Derivatives | None = None  # the rows count derivatives of Hub repos (hub_derivatives)
+    funding: Funding | None = None  # the rows are money raised by companies (funding_rounds)
 
     @property
     def cli_name(self) -> str:

@@ -40,6 +40,11 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "hub_models": 8,  # three tracked organizations' text-generation repos (the fixture's Nov-2024 capture)
         "hub_children": 5,  # the family bases' children in the archive's two listing days (2024-03-14, 2024-11-30)
         "hub_derivatives": 5,  # those children per base and relation (no live childrenModelCount in the capture)
+        "cited_rounds": 36,  # extractors/data/funding_rounds.csv, each round checked against its source
+        "funding_rounds": 36,  # the cited rounds (the archive holds no Form D of a tracked entity)
+        "companies": 20,  # 14 companies, 6 of them in two stance periods (closed, then mixed)
+        "funding_by_openness_year": 11,  # 2022-2025 x open, closed, mixed, unclassified (where any)
+        "funding_comparison": 2,  # CB Insights' open and closed figures
         "openness_evidence": 328,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)
         "unmatched_names": 51,  # 11 Ollama family names (llama3.1, qwen2.5, …) name no single model
@@ -95,7 +100,12 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     # The README's adoption questions, run as written (DeepSeek-R1's children are not in the archive: Llama 3.x's
     # three children from the Nov-2024 listing answer instead).
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    counts, growth = [q for q in re.findall(r"```sql\n(.*?)```", readme, re.S) if "hub_" in q]
+    blocks = re.findall(r"```sql\n(.*?)```", readme, re.S)
+    counts, growth = [q for q in blocks if "hub_" in q]
+    (money,) = [q for q in blocks if "funding_by_openness_year" in q]
+    yearly, compared = (con.execute(q).fetchall() for q in money.strip().split(";\n\n"))
+    assert (2024, "mixed", 12.0, 2, 2, 1) in yearly  # xAI's Series B and C
+    assert [(s, cb, ours) for s, cb, ours, *_ in compared] == [("closed", 37.5, 31.3), ("open", 14.9, 3.1)]
     assert con.execute(counts).fetchall() == []
     llama = [con.execute(q.replace("'DeepSeek-R1'", "'Llama 3.x'")).fetchall() for q in (counts, growth)]
     assert llama[0] == [("finetune", "reconstructed_from_created_at", 3)]

@@ -71,7 +71,7 @@ def _fixture_inputs(source: str) -> list[tuple[str, bytes, RawMeta]]:
                 found.append((f"archive/{source}/{day}/{raw.meta.file}", raw.content, raw.meta))
     folder = FIXTURES / source
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        if path.suffix in {".csv", ".json", ".parquet"}:
+        if path.suffix in {".csv", ".json", ".parquet", ".txt"}:
             content = path.read_bytes()
             found.append((f"{source}/{path.name}", content, make_meta(source, path.name, content)))
     accepted, seen = [], set()
@@ -272,7 +272,26 @@ def mutate_html(rng: random.Random, content: bytes) -> tuple[bytes, str]:
     return _byte_mutation(rng, content)
 
 
+XML_TEXTS = ("", "Indefinite", "-5", "1e400", "9" * 30, "12.5", "2023-02-30", "soon", "true", "\u00e9")
+
+
+def mutate_xml(rng: random.Random, content: bytes) -> tuple[bytes, str]:
+    """A filing: garble an element's text, drop an element, or damage the bytes."""
+    text = content.decode("utf-8")
+    spots = list(re.finditer(r"<(\w+)>([^<]*)</\1>", text))
+    op = rng.choice(("garble", "drop", "bytes"))
+    if op == "garble" and spots:
+        spot, value = rng.choice(spots), rng.choice(XML_TEXTS)
+        return (text[: spot.start(2)] + value + text[spot.end(2) :]).encode(), f"<{spot.group(1)}> -> {value!r}"
+    if op == "drop" and spots:
+        spot = rng.choice(spots)
+        return (text[: spot.start()] + text[spot.end() :]).encode(), f"drop <{spot.group(1)}>"
+    return _byte_mutation(rng, content)
+
+
 def mutate(rng: random.Random, content: bytes) -> tuple[bytes, str]:
+    if content.lstrip()[:1] == b"<" and b"x-test-" not in content:
+        return mutate_xml(rng, content)
     if content.lstrip()[:1] == b"<":
         return mutate_html(rng, content)
     if content[:4] == b"PAR1":

@@ -20,12 +20,14 @@ from opengap.source import Source
 from transforms import as_of
 from transforms.as_of import Indexed, LeaderboardHistory
 from transforms.dimension import build_dimension
+from transforms.funding import funding_tables
 from transforms.identity import Linker, audit_tables, resolver_for
 from transforms.linking import claim_board_licences, link_leaderboard, link_rows, tag_board_rows
 from transforms.marts import catalogue_board, hub_derivatives, open_adoption, open_closed_gap
 from transforms.tables import (
     ADOPTION_GROUPS,
     AUDIT_TABLES,
+    FUNDING_TABLES,
     HUB_DERIVATIVES,
     OPEN_CLOSED_GAP,
     models_table,
@@ -96,6 +98,10 @@ def build_snapshot(
     derivatives = hub_derivatives(sources, on_date)
     if not derivatives.empty:
         tables[HUB_DERIVATIVES.name] = HUB_DERIVATIVES.to_arrow(derivatives)
+    funding = funding_tables(sources, on_date)
+    for spec in FUNDING_TABLES:
+        if spec.name in funding:
+            tables[spec.name] = spec.to_arrow(funding[spec.name])
     for by in ADOPTION_GROUPS:
         adoption = open_adoption(sources, tagged, by)
         if not adoption.empty:

@@ -20,6 +20,8 @@ FILES = (
     "model_aliases.csv",
     "org_aliases.csv",
     "hub_licences.csv",
+    "companies.csv",
+    "claims.csv",
 )
 
 

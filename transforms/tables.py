@@ -11,7 +11,7 @@ from transforms import dimension
 
 SCHEMA_VERSION = 5  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
 # 4: models.open_weights_since, openness_evidence.observed_on; open_adoption; 5: hub_children, hub_derivatives,
-# hub_models.renamed_from
+# hub_models.renamed_from; companies, funding_rounds, funding_by_openness_year, funding_comparison
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -214,15 +214,105 @@ HUB_DERIVATIVES = TableSpec(
 )
 
 
+COMPANIES = TableSpec(
+    "companies",
+    pa.schema(
+        [
+            pa.field("org_key", pa.string(), nullable=False),  # the model identity layer's organization key
+            pa.field("name", pa.string(), nullable=False),
+            pa.field("country", pa.string(), nullable=False),
+            pa.field("stance", pa.string(), nullable=False),  # open | closed | mixed, from effective_from
+            pa.field("effective_from", pa.date32(), nullable=False),
+            pa.field("effective_to", pa.date32()),  # null: still holds
+            pa.field("reason", pa.string(), nullable=False),
+            *PROVENANCE_FIELDS,  # source_url: the stance's citation; raw_sha256: of transforms/data/companies.csv
+        ]
+    ),
+    ("org_key", "effective_from"),
+    "AI model developers and their openness stance over time (a reviewed file: each period with its reason and "
+    "source). A round counts for the stance its company had on the round's date.",
+    as_of="the reviewed file as shipped with the code version in the manifest",
+    values={"stance": ("open", "closed", "mixed")},
+)
+
+FUNDING_ROUNDS = TableSpec(
+    "funding_rounds",
+    pa.schema(
+        [
+            pa.field("round_id", pa.string(), nullable=False),  # the accession, or "<org_key> <date> <round type>"
+            pa.field("kind", pa.string(), nullable=False),  # the source's Funding.kind: sec_form_d | cited
+            pa.field("org_key", pa.string(), nullable=False),
+            pa.field("company", pa.string()),
+            pa.field("dated_on", pa.date32(), nullable=False),  # filing date, or announcement date
+            pa.field("year", pa.int64(), nullable=False),
+            pa.field("amount_usd", pa.int64()),  # null: the record states no dollar figure (no conversion of ours)
+            pa.field("round_type", pa.string(), nullable=False),
+            pa.field("stance", pa.string(), nullable=False),  # open | closed | mixed | unclassified, on dated_on
+            pa.field("superseded", pa.bool_(), nullable=False),  # a later Form D/A replaces this filing
+            pa.field("duplicate_of", pa.string()),  # the cited round this Form D describes again
+            pa.field("counted", pa.bool_(), nullable=False),  # in funding_by_openness_year
+            *PROVENANCE_FIELDS,  # a cited round's source_url is its citation
+        ]
+    ),
+    ("round_id",),
+    "Money raised by AI model developers: SEC Form D filings and cited rounds, each with its company's stance on "
+    "its date; amendments and the Form D of a cited raise are kept but not counted twice (transforms/funding.py).",
+    as_of="the filings filed and rounds announced on or before the snapshot date",
+    values={"stance": ("open", "closed", "mixed", "unclassified")},
+)
+
+FUNDING_BY_OPENNESS_YEAR = TableSpec(
+    "funding_by_openness_year",
+    pa.schema(
+        [
+            pa.field("year", pa.int64(), nullable=False),
+            pa.field("stance", pa.string(), nullable=False),
+            pa.field("total_usd", pa.int64()),  # the counted rounds' US dollars
+            pa.field("rounds", pa.int64(), nullable=False),
+            pa.field("rounds_with_usd", pa.int64(), nullable=False),  # the others state no dollar figure
+            pa.field("companies", pa.int64(), nullable=False),
+            *PROVENANCE_FIELDS,  # of the group's newest round
+        ]
+    ),
+    ("year", "stance"),
+    "Funding of AI model developers per year and openness stance (counted rounds of funding_rounds).",
+    as_of="computed from funding_rounds of the same snapshot",
+    values={"stance": ("open", "closed", "mixed", "unclassified")},
+)
+
+FUNDING_COMPARISON = TableSpec(
+    "funding_comparison",
+    pa.schema(
+        [
+            pa.field("claim_id", pa.string(), nullable=False),
+            pa.field("stance", pa.string(), nullable=False),
+            pa.field("period_from", pa.date32(), nullable=False),
+            pa.field("period_to", pa.date32(), nullable=False),
+            pa.field("claimed_usd", pa.int64(), nullable=False),
+            pa.field("ours_usd", pa.int64(), nullable=False),
+            pa.field("difference_usd", pa.int64(), nullable=False),  # ours minus claimed
+            pa.field("our_rounds", pa.int64(), nullable=False),
+            pa.field("our_companies", pa.int64(), nullable=False),
+            pa.field("our_companies_listed", pa.string(), nullable=False),
+            pa.field("why_they_differ", pa.string(), nullable=False),
+            pa.field("claim_source_url", pa.string(), nullable=False),
+            pa.field("claim_source_title", pa.string(), nullable=False),
+            pa.field("claim_quote", pa.string(), nullable=False),
+            *PROVENANCE_FIELDS,  # of the newest round counted
+        ]
+    ),
+    ("claim_id",),
+    "Published funding-by-openness figures (transforms/data/claims.csv) next to the same sum over funding_rounds, "
+    "with how the definitions differ.",
+    as_of="computed from funding_rounds of the same snapshot",
+)
+
+FUNDING_TABLES = (COMPANIES, FUNDING_ROUNDS, FUNDING_BY_OPENNESS_YEAR, FUNDING_COMPARISON)
+
+
 def table_specs() -> dict[str, TableSpec]:
     """Every table a snapshot can publish, by name: each source's, then the derived ones."""
     own = [s.table for s in registry.sources().values() if s.table is not None]
-    specs = [
-        *own,
-        models_table(),
-        OPEN_CLOSED_GAP,
-        *map(open_adoption_table, ADOPTION_GROUPS),
-        HUB_DERIVATIVES,
-        *AUDIT_TABLES,
-    ]
+    adoption = [open_adoption_table(by) for by in ADOPTION_GROUPS]
+    specs = [*own, models_table(), OPEN_CLOSED_GAP, *adoption, HUB_DERIVATIVES, *FUNDING_TABLES, *AUDIT_TABLES]
     return {spec.name: spec for spec in specs}
