@@ -147,14 +147,21 @@ class Edgar(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.arrivals.append(time.monotonic())
         self.agents.add(self.headers.get("User-Agent", ""))
-        if self.path.startswith("/submissions/CIK"):
+        if self.path.endswith("-submissions-001.json"):  # an older page: the parallel arrays alone
+            older = {"accessionNumber": ["0002002695-23-000001"], "filingDate": ["2023-12-05"], "form": ["D"]}
+            body = json.dumps(older).encode()
+        elif self.path.startswith("/full-index/"):  # a quarter listing one more Form D of a tracked CIK
+            extra = f"{'D':<12}{'X.AI CORP.':<62}{'2002695':<12}2026-01-06  edgar/data/2002695/0002002695-26-000009.txt\n"
+            body = FORM_IDX + extra.encode("latin-1")
+        elif self.path.startswith("/submissions/CIK"):
             cik = self.path.split("CIK", 1)[1][:10]
             recent = {
                 "accessionNumber": [f"{cik}-24-00000{n}" for n in range(1, 4)] + ["0000950103-22-013995"],
                 "filingDate": ["2024-12-05", "2024-06-01", "2023-12-05", "2022-08-04"],
                 "form": ["D", "D/A", "D", "8-K"],
             }
-            body = json.dumps({**MURPHY, "cik": str(int(cik)), "filings": {"recent": recent, "files": []}}).encode()
+            files = [{"name": f"CIK{cik}-submissions-001.json", "filingCount": 1}] if cik == "0002002695" else []
+            body = json.dumps({**MURPHY, "cik": str(int(cik)), "filings": {"recent": recent, "files": files}}).encode()
         elif self.path.endswith("/primary_doc.xml"):  # the captured filing, as filed by the CIK asked for
             cik = self.path.split("/")[4].zfill(10)
             body = sec_form_d._XML.search(HASHNOTE).group(1).replace(b"0001968399", cik.encode())
@@ -175,6 +182,7 @@ def edgar(monkeypatch):
     base = f"http://127.0.0.1:{server.server_port}"
     monkeypatch.setattr(sec_form_d, "SUBMISSIONS_URL", base + "/submissions/{name}")
     monkeypatch.setattr(sec_form_d, "DOCUMENT_URL", base + "/Archives/edgar/data/{cik}/{folder}/primary_doc.xml")
+    monkeypatch.setattr(sec_form_d, "FORM_INDEX_URL", base + "/full-index/{year}/QTR{quarter}/form.idx")
     Edgar.arrivals, Edgar.agents = [], set()
     yield Edgar
     server.shutdown()
@@ -207,3 +215,14 @@ def test_a_live_fetch_refuses_the_no_reply_contact(tmp_path, monkeypatch) -> Non
     with pytest.raises(OpengapError, match="set OPENGAP_CONTACT_EMAIL"):
         sec_form_d.fetch(session, RawStore(tmp_path), "2026-11-30")
     assert not list(tmp_path.iterdir())  # refused before any request
+
+
+def test_a_backfill_reads_the_older_submissions_pages_and_the_quarterly_indexes(edgar, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sec_form_d, "FULL_INDEX_FROM", 2026)
+    session = make_session("opengap/test (analyst@example.org)", max_per_second=sec_form_d.MAX_PER_SECOND)
+    files = [f.meta.file for f in sec_form_d.fetch(session, RawStore(tmp_path), "2026-11-30", history=True)]
+    assert "submissions.CIK0002002695-submissions-001.json" in files  # the page filings.files names
+    assert [f for f in files if f.startswith("form.")] == [f"form.2026-Q{q}.idx" for q in range(1, 5)]
+    # The older page's 2023 filing and the index's 2026 filing, besides the six the recent arrays list.
+    assert {"formd.0002002695-23-000001.xml", "formd.0002002695-26-000009.xml"} <= set(files)
+    assert len([f for f in files if f.startswith("formd.")]) == 8
