@@ -151,7 +151,8 @@ class Edgar(BaseHTTPRequestHandler):
             older = {"accessionNumber": ["0002002695-23-000001"], "filingDate": ["2023-12-05"], "form": ["D"]}
             body = json.dumps(older).encode()
         elif self.path.startswith("/full-index/"):  # a quarter listing one more Form D of a tracked CIK
-            extra = f"{'D':<12}{'X.AI CORP.':<62}{'2002695':<12}2026-01-06  edgar/data/2002695/0002002695-26-000009.txt\n"
+            file = "edgar/data/2002695/0002002695-26-000009.txt"
+            extra = f"{'D':<12}{'X.AI CORP.':<62}{'2002695':<12}2026-01-06  {file}\n"
             body = FORM_IDX + extra.encode("latin-1")
         elif self.path.startswith("/submissions/CIK"):
             cik = self.path.split("CIK", 1)[1][:10]
