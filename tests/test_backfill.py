@@ -22,6 +22,10 @@ needs_prefect = pytest.mark.usefixtures("prefect_harness")
 WEEKS = ["2025-01-01", "2025-01-08", "2025-01-15"]
 
 
+# The two sources whose history backfills reconstruct; the others add tables, not backfill behaviour.
+HISTORY = ["lmarena", "epoch"]
+
+
 def _run(data_dir, start, end, every="day", **kwargs):
     return backfill(
         start=start, end=end, every=every, offline=True, raw_archive=str(ARCHIVE), data_dir=str(data_dir), **kwargs
@@ -44,7 +48,7 @@ def test_date_range_steps():
 
 @needs_prefect
 def test_weekly_backfill_is_as_of_each_date_and_skips_on_rerun(tmp_path):
-    report = _run(tmp_path, "2025-01-01", "2025-01-15", "week")
+    report = _run(tmp_path, "2025-01-01", "2025-01-15", "week", sources=HISTORY)
     assert report.published == WEEKS and report.ok
     layout = Layout(tmp_path)
     manifests = _manifests(layout)
@@ -79,7 +83,7 @@ def test_weekly_backfill_is_as_of_each_date_and_skips_on_rerun(tmp_path):
     assert history[1:] == [(d, "deepseek-v3", 32.9) for d in WEEKS[1:]]
 
     runs = {d: m["run_id"] for d, m in manifests.items()}
-    again = _run(tmp_path, "2025-01-01", "2025-01-15", "week")
+    again = _run(tmp_path, "2025-01-01", "2025-01-15", "week", sources=HISTORY)
     assert again.skipped == WEEKS and not again.published
     assert {d: m["run_id"] for d, m in _manifests(layout).items()} == runs
 
@@ -94,12 +98,12 @@ def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_pat
         return real_commit(layout, manifest, **kwargs)
 
     monkeypatch.setattr(snapshot_mod, "commit", crash_on_8th)
-    report = _run(tmp_path, "2025-01-01", "2025-01-15", "week")
+    report = _run(tmp_path, "2025-01-01", "2025-01-15", "week", sources=HISTORY)
     assert report.published == ["2025-01-01", "2025-01-15"]
     assert list(report.failed) == ["2025-01-08"] and "killed while publishing" in report.failed["2025-01-08"]
     monkeypatch.undo()
 
-    rerun = _run(tmp_path, "2025-01-01", "2025-01-15", "week")
+    rerun = _run(tmp_path, "2025-01-01", "2025-01-15", "week", sources=HISTORY)
     assert rerun.published == ["2025-01-08"] and len(rerun.skipped) == 2
     layout = Layout(tmp_path)
     assert list(_manifests(layout)) == WEEKS
@@ -118,7 +122,7 @@ def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_pat
 def test_dates_that_fail_validation_are_quarantined_while_others_publish(tmp_path):
     # 2023-05-01: no leaderboard yet (fails); 2023-06-01: the 2023-05-08 board has 9 rows, under the floor of 10
     # (and the trimmed fixture registry is under its floor); 2024-10-01 passes.
-    report = _run(tmp_path, "2023-05-01", "2023-06-01", "month")
+    report = _run(tmp_path, "2023-05-01", "2023-06-01", "month", sources=HISTORY)
     assert "no LMArena leaderboard was published on or before 2023-05-01" in report.failed["2023-05-01"]
     assert list(report.quarantined) == ["2023-06-01"]
     quarantined = json.loads((tmp_path / report.quarantined["2023-06-01"] / "manifest.json").read_text())
