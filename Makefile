@@ -16,7 +16,13 @@ demo: $(BIN)/opengap
 
 # Two pytest workers (pytest-xdist), one per core: the suite is CPU-bound (Great Expectations, pandas), so the
 # wall time nearly halves; each worker starts its own Prefect test harness.
-test: $(BIN)/opengap
+# The oldest DuckDB the README promises opens the catalog (BI drivers bundle DuckDB 1.x): a test checks it with this.
+OLD_DUCKDB := .venv-duckdb1/bin/python
+$(OLD_DUCKDB):
+	$(PYTHON) -m venv .venv-duckdb1
+	.venv-duckdb1/bin/python -m pip install --quiet duckdb==1.1.3
+
+test: $(BIN)/opengap $(OLD_DUCKDB)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
 
@@ -33,4 +39,4 @@ lint: $(BIN)/opengap
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) .venv-duckdb1 data .pytest_cache

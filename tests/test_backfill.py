@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -15,6 +14,7 @@ from flows.backfill import backfill, date_range
 from flows.runners import make_task_runner
 from opengap.cli import app
 from opengap.errors import OpengapError
+from warehouse.catalog import connect
 from warehouse.layout import Layout
 from warehouse.publish import read_latest
 
@@ -65,7 +65,7 @@ def test_weekly_backfill_is_as_of_each_date_and_skips_on_rerun(tmp_path):
     assert "reconstructed" in manifests["2025-01-08"]["as_of"]["epoch_models"]
     assert read_latest(layout)["snapshot_date"] == "2025-01-15"
 
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     # No snapshot contains a leaderboard published after its date, nor a registry model published after it.
     assert con.execute(
         "SELECT count(*) FROM leaderboard_scores WHERE leaderboard_publish_date > snapshot_date"
@@ -110,7 +110,7 @@ def test_failure_at_one_date_is_reported_and_a_rerun_completes_the_range(tmp_pat
     for table in ("leaderboard_scores", "models", "epoch_models", "open_closed_gap"):
         parts = sorted(p.parent.name for p in (Path(layout.warehouse_dir) / table).glob("*/part-*.parquet"))
         assert parts == [f"snapshot_date={d}" for d in WEEKS]
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     assert con.execute(
         "SELECT count(*), count(DISTINCT snapshot_date) FROM open_closed_gap WHERE board='text'"
     ).fetchone() == (3, 3)

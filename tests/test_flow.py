@@ -7,13 +7,13 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from conftest import ARCHIVE
 from flows.nightly import nightly
 from opengap.errors import ValidationFailed
 from transforms import openness
+from warehouse.catalog import connect
 from warehouse.layout import Layout
 from warehouse.publish import load_manifest, read_latest
 
@@ -69,7 +69,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     assert (tmp_path / manifest["validation"]["docs_index"]).is_file()
 
     # The question of the issue, asked in DuckDB: best open model on LMArena and its distance to the best closed.
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     best_open = con.execute(
         """
         SELECT model_name, rank, rating FROM leaderboard_scores_latest

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from expectations.validate import ValidationReport, validate_tables
@@ -16,6 +15,7 @@ from opengap.storage import Storage
 from transforms.tables import table_specs
 from warehouse import catalog as catalog_mod
 from warehouse import publish as publish_mod
+from warehouse.catalog import connect
 from warehouse.layout import Layout
 from warehouse.publish import (
     GRACE_HOURS,
@@ -50,7 +50,7 @@ def _publish(layout: Layout, date: str, tables, run_id: str | None = None, repor
 
 
 def _catalog_dates(layout: Layout) -> list[str]:
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     try:
         rows = con.execute("SELECT DISTINCT snapshot_date FROM open_closed_gap ORDER BY 1").fetchall()
         latest = con.execute("SELECT DISTINCT snapshot_date FROM open_closed_gap_latest").fetchall()
@@ -93,7 +93,7 @@ def test_layout_is_hive_partitioned_with_manifest_latest_and_catalog(tmp_path, t
     assert part.is_file()
     assert read_latest(layout)["snapshot_date"] == "2025-01-06"
     assert not (tmp_path / "staging" / "2025-01-06-test").exists()
-    con = duckdb.connect(str(layout.catalog_path), read_only=True)
+    con = connect(layout, layout.catalog_path, read_only=True)
     row = con.execute(
         "SELECT best_open_model, best_closed_model, round(score_gap, 2) "
         "FROM open_closed_gap_latest WHERE board = 'text'"
@@ -239,3 +239,32 @@ def test_second_publisher_is_refused_with_a_clear_message(tmp_path):
 def test_load_manifest_without_snapshot_says_what_to_do(tmp_path):
     with pytest.raises(PublishError, match="opengap run"):
         load_manifest(Layout(tmp_path))
+
+
+OLD_DUCKDB = Path(__file__).resolve().parents[1] / ".venv-duckdb1" / "bin" / "python"  # made by `make test`
+
+
+def test_the_catalog_opens_in_duckdb_1_after_the_data_folder_moved(tmp_path, tables_for):
+    """BI drivers bundle DuckDB 1.x: the catalog is written in the v1.0.0 storage format and names the Parquet
+    files relative to the data directory, so a moved folder still reads once file_search_path points at it."""
+    import shutil
+    import subprocess
+
+    _publish(Layout(tmp_path / "before"), "2025-01-06", tables_for("2025-01-06"))
+    moved = tmp_path / "after"
+    shutil.move(tmp_path / "before", moved)
+    script = (moved / "catalog" / "catalog.sql").read_text()
+    assert "read_parquet(['warehouse/open_closed_gap/snapshot_date=2025-01-06/part-2025-01-06-test.parquet']" in script
+    query = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "con.execute('SET file_search_path = ?', [sys.argv[2]]); "
+        "print(duckdb.__version__, con.execute(\"SELECT best_open_model FROM open_closed_gap_latest "
+        "WHERE board = 'text'\").fetchone()[0])"
+    )
+    catalog = str(moved / "catalog" / "opengap.duckdb")
+    assert connect(Layout(moved), catalog, read_only=True).execute("SELECT count(*) FROM models").fetchone()[0] > 0
+    if not OLD_DUCKDB.is_file():
+        pytest.skip(f"{OLD_DUCKDB} is missing: `make test` installs DuckDB 1.1 there to check the catalog opens")
+    out = subprocess.run([str(OLD_DUCKDB), "-c", query, catalog, str(moved)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1.1.3", "deepseek-v3"]

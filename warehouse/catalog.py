@@ -4,6 +4,11 @@ Views list the Parquet files of committed snapshots (those with a manifest) expl
 publish is never visible. The file is rebuilt aside and swapped in with one rename. For a remote data
 directory the catalog is built in a local cache folder (DuckDB opens local files) and a copy is uploaded to
 ``<data>/catalog/opengap.duckdb``; its views read the remote files (DuckDB's httpfs for s3:// and gs://).
+
+Any DuckDB from 1.0 opens it: the file is written in the v1.0.0 storage format (DuckDB's
+``storage_compatibility_version``; BI drivers bundle DuckDB 1.x, which refuses newer files). The views name
+local files relative to the data directory, so the folder can move: a reader sets ``file_search_path`` to it
+(``connect`` does). ``catalog.sql`` beside the file holds the same views as plain SQL for any other tool.
 """
 
 from __future__ import annotations
@@ -21,12 +26,24 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
+STORAGE_VERSION = "v1.0.0"  # the oldest DuckDB storage format the file is written in (README: DuckDB >= 1.0)
+
+
 def connect(layout: Layout, database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that can read the layout's storage (fsspec filesystems are registered)."""
-    con = duckdb.connect(str(database), read_only=read_only)
-    if not layout.storage.is_local:
+    """A DuckDB connection that can read the layout's storage: relative paths resolve in the data directory,
+    fsspec filesystems are registered. A new database file is written in STORAGE_VERSION."""
+    config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+    con = duckdb.connect(str(database), read_only=read_only, config=config)
+    if layout.storage.is_local:
+        con.execute("SET file_search_path = ?", [layout.storage.url])
+    else:
         con.register_filesystem(layout.storage.fs)
     return con
+
+
+def _location(layout: Layout, relative: str) -> str:
+    """A table file as a view names it: relative to the data directory when local, else its URL."""
+    return relative if layout.storage.is_local else layout.storage.uri(layout.path(relative))
 
 
 def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: str | None) -> Path:
@@ -34,22 +51,24 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
     files: dict[str, list[str]] = {}
     for manifest in manifests:
         for table, info in manifest["tables"].items():
-            files.setdefault(table, []).append(layout.storage.uri(layout.path(info["path"])))
+            files.setdefault(table, []).append(_location(layout, info["path"]))
     target = layout.catalog_path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
+    views = []
+    for table, paths in sorted(files.items()):
+        views.append(
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(sorted(paths))}, hive_partitioning = true);"
+        )
+        if latest_date:
+            views.append(
+                f"CREATE VIEW {table}_latest AS SELECT * FROM {table} WHERE snapshot_date = DATE '{latest_date}';"
+            )
     con = connect(layout, tmp)
     try:
-        for table, paths in sorted(files.items()):
-            con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(sorted(paths))}, "
-                "hive_partitioning = true)"
-            )
-            if latest_date:
-                con.execute(
-                    f"CREATE VIEW {table}_latest AS SELECT * FROM {table} WHERE snapshot_date = DATE '{latest_date}'"
-                )
+        for statement in views:
+            con.execute(statement)
         con.execute(
             "CREATE TABLE snapshots (snapshot_date DATE, run_id VARCHAR, mode VARCHAR, created_at TIMESTAMPTZ, "
             "code_version VARCHAR, validation_success BOOLEAN, warnings INTEGER, is_latest BOOLEAN)"
@@ -72,6 +91,10 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
     finally:
         con.close()
     os.replace(tmp, target)
+    script = target.with_name("catalog.sql")
+    header = "-- opengap views; run in DuckDB with the data directory as file_search_path (or working directory)\n"
+    script.with_suffix(".tmp").write_text(header + "\n".join(views) + "\n", encoding="utf-8")
+    os.replace(script.with_suffix(".tmp"), script)
     if not layout.storage.is_local:
         layout.storage.write_bytes(layout.path("catalog/opengap.duckdb"), target.read_bytes())
     return target
