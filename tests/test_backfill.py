@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -78,9 +79,22 @@ def test_weekly_backfill_is_as_of_each_date_and_skips_on_rerun(tmp_path):
         "SELECT snapshot_date::VARCHAR, best_open_model, round(score_gap, 1) FROM open_closed_gap "
         "WHERE board = 'text' ORDER BY snapshot_date"
     ).fetchall()
+    # The same board stood on 2025-01-08 and 2025-01-15: the history view counts it once.
+    boards = con.execute(
+        "SELECT leaderboard_publish_date::VARCHAR, first_snapshot_date::VARCHAR, snapshot_date::VARCHAR "
+        "FROM open_closed_gap_history WHERE board = 'text' ORDER BY 1"
+    ).fetchall()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    monthly = next(q for q in re.findall(r"```sql\n(.*?)```", readme, re.S) if "open_closed_gap_history" in q)
+    months = con.execute(monthly.replace("2023-05-01", "2024-01-01")).fetchall()
     con.close()
     assert history[0] == ("2025-01-01", "llama-3-70b-instruct", 79.7)  # the 2024-06-02 board: before Llama 3.1
     assert history[1:] == [(d, "deepseek-v3", 32.9) for d in WEEKS[1:]]
+    assert boards == [("2024-06-02", "2025-01-01", "2025-01-01"), ("2025-01-05", "2025-01-08", "2025-01-15")]
+    assert [(m.strftime("%Y-%m"), round(gap, 1), n) for m, gap, _, _, n in months] == [
+        ("2024-06", 79.7, 1),
+        ("2025-01", 32.9, 1),  # not 2: the board that stood two weeks is one board
+    ]
 
     runs = {d: m["run_id"] for d, m in manifests.items()}
     again = _run(tmp_path, "2025-01-01", "2025-01-15", "week", sources=HISTORY)

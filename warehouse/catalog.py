@@ -41,6 +41,17 @@ def connect(layout: Layout, database: str | Path = ":memory:", read_only: bool =
     return con
 
 
+# One row per board, category and leaderboard publish date: daily snapshots repeat a board until it changes, so
+# averaging open_closed_gap over snapshots weighs a board by how long it stood. The newest snapshot's row stands.
+GAP_HISTORY = """CREATE VIEW open_closed_gap_history AS
+SELECT * EXCLUDE (restated), first_snapshot_date FROM (
+    SELECT *, row_number() OVER board_dates AS restated,
+           min(snapshot_date) OVER (PARTITION BY board, category, leaderboard_publish_date) AS first_snapshot_date
+    FROM open_closed_gap
+    WINDOW board_dates AS (PARTITION BY board, category, leaderboard_publish_date ORDER BY snapshot_date DESC)
+) WHERE restated = 1;"""
+
+
 def _location(layout: Layout, relative: str) -> str:
     """A table file as a view names it: relative to the data directory when local, else its URL."""
     return relative if layout.storage.is_local else layout.storage.uri(layout.path(relative))
@@ -65,6 +76,8 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
             views.append(
                 f"CREATE VIEW {table}_latest AS SELECT * FROM {table} WHERE snapshot_date = DATE '{latest_date}';"
             )
+    if "open_closed_gap" in files:
+        views.append(GAP_HISTORY)
     con = connect(layout, tmp)
     try:
         for statement in views:
