@@ -33,6 +33,7 @@ from transforms import as_of, openness
 from transforms.as_of import Indexed
 from transforms.build import build_snapshot, concat_parsed
 from transforms.tables import SCHEMA_VERSION, table_specs
+from warehouse.exports import stage_exports
 from warehouse.layout import Layout
 from warehouse.parquet import read_parquet_bytes
 from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
@@ -225,6 +226,7 @@ def make_snapshot(
             return SnapshotOutcome(
                 snapshot_date, "quarantined", run_id, report.summary(), False, result.quarantine_path, rows
             )
+        manifest["exports"] = [f"exports/{snapshot_date}/{f}" for f in stage_exports(layout, run_id, tables)]
         result = commit(layout, manifest, update_latest=update_latest)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
 

@@ -510,6 +510,29 @@ def sources(
     console.print(table)
 
 
+@app.command()
+def dictionary(
+    out: Annotated[Path, typer.Option(help="Where to write the data dictionary (Markdown).")] = Path(
+        "docs/data-dictionary.md"
+    ),
+) -> None:
+    """Write the data dictionary: every table and column with type, unit, grain and description."""
+    from transforms.tables import table_specs
+    from warehouse.dictionary import markdown, undocumented
+
+    try:
+        missing = undocumented(table_specs())
+        if missing:
+            raise OpengapError(
+                f"{len(missing)} column(s) lack a description in opengap/data/columns.csv: {missing[0]}…"
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown(table_specs()), encoding="utf-8")
+        console.print(f"data dictionary: {out}")
+    except OpengapError as exc:
+        fail(exc)
+
+
 def registry_markdown() -> str:
     """The README's source table, from the registry (a test keeps the README equal to it)."""
     from extractors import registry

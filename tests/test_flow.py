@@ -50,6 +50,12 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "unmatched_names": 51,  # 11 Ollama family names (llama3.1, qwen2.5, …) name no single model
         "model_identities": 368,  # every source's names (OpenRouter's routers are not models), less repeats
     }
+    # The marts as CSV beside the dictionary, moved in with the snapshot.
+    exports = set(manifest["exports"])
+    assert {"exports/2026-10-02/open_closed_gap.csv", "exports/2026-10-02/data-dictionary.md"} <= exports
+    assert len(exports) == 10  # nine marts and the dictionary
+    gap_csv = (tmp_path / "exports" / "2026-10-02" / "open_closed_gap.csv").read_text().splitlines()
+    assert len(gap_csv) == 1 + 3 and gap_csv[0].startswith('"board","category"')
     lm = manifest["sources"]["lmarena"]
     assert lm["raw_date"] == "2026-10-02" and lm["license"] == "CC-BY-4.0"
     assert {f["file"] for f in lm["files"]} == {"text.full.rows.json", "text_style_control.full.rows.json"}

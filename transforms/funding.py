@@ -165,14 +165,15 @@ def funding_tables(sources: Mapping[str, Source], on_date: Mapping[str, pd.DataF
     rounds = funding_rounds(sources, on_date)
     if rounds.empty:
         return {}
-    newest = _newest(rounds)
+    counted = rounds[rounds["counted"]]
+    newest = _newest(counted if not counted.empty else rounds)
     registry = companies().assign(
         source="companies.csv",
         retrieved_at=newest["retrieved_at"],
         raw_sha256=hashlib.sha256((DATA_DIR / "companies.csv").read_bytes()).hexdigest(),
     )
     yearly = by_openness_year(rounds)
-    groups = rounds[rounds["counted"]].groupby(["year", "stance"], sort=True)
+    groups = counted.groupby(["year", "stance"], sort=True)
     yearly = yearly.join(groups.apply(_newest, include_groups=False), on=["year", "stance"])
     return {
         "companies": registry,

@@ -308,6 +308,18 @@ FUNDING_COMPARISON = TableSpec(
 )
 
 FUNDING_TABLES = (COMPANIES, FUNDING_ROUNDS, FUNDING_BY_OPENNESS_YEAR, FUNDING_COMPARISON)
+# The answers users come for (exported as CSV with every snapshot, besides the Parquet files).
+MARTS = (
+    "models",
+    "open_closed_gap",
+    "open_adoption",
+    "family_adoption",
+    "hub_derivatives",
+    "companies",
+    "funding_rounds",
+    "funding_by_openness_year",
+    "funding_comparison",
+)
 
 
 def table_specs() -> dict[str, TableSpec]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import duckdb
 
+from transforms.tables import table_specs
+from warehouse.dictionary import comments
 from warehouse.layout import Layout
 
 
@@ -78,6 +80,8 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
             )
     if "open_closed_gap" in files:
         views.append(GAP_HISTORY)
+    specs = table_specs()
+    views += [c for table in sorted(files) if table in specs for c in comments(table, specs[table])]
     con = connect(layout, tmp)
     try:
         for statement in views:

@@ -34,6 +34,7 @@ from opengap.config import today_utc
 from opengap.contracts import TableSpec
 from opengap.errors import PublishError
 from warehouse.catalog import build_catalog
+from warehouse.dictionary import described
 from warehouse.layout import Layout
 from warehouse.parquet import parquet_bytes, read_parquet_bytes
 
@@ -123,7 +124,7 @@ def stage_tables(
     for name in sorted(tables):
         spec = specs[name]
         relative = layout.partition(name, snapshot_date, run_id)
-        content = parquet_bytes(tables[name], spec.key)
+        content = parquet_bytes(described(tables[name], name), spec.key)  # descriptions in the field metadata
         layout.storage.write_bytes(f"{layout.staging(run_id)}/{relative}", content)
         staged[name] = {
             "path": relative,
@@ -178,6 +179,9 @@ def commit(layout: Layout, manifest: dict[str, Any], *, update_latest: bool = Tr
         storage.remove(layout.docs(date))
         storage.move(f"{staging}/docs", layout.docs(date))
         manifest["validation"]["docs_index"] = storage.relative(f"{layout.docs(date)}/index.html")
+    if storage.is_dir(f"{staging}/exports"):  # the marts as CSV (warehouse/exports.py)
+        storage.remove(layout.path(f"exports/{date}"))
+        storage.move(f"{staging}/exports", layout.path(f"exports/{date}"))
     storage.write_json(layout.manifest(date), manifest)
     storage.remove(staging)
     moved = publish_latest(layout) == date if update_latest else False
