@@ -159,13 +159,25 @@ def test_backfill_keeps_a_date_the_nightly_run_published(tmp_path):
 @needs_prefect
 def test_cli_backfill_and_catch_up(tmp_path):
     runner = CliRunner(env={"COLUMNS": "200"})
+    sources = ["--sources", ",".join(HISTORY)]
     result = runner.invoke(
-        app, ["backfill", "--offline", "--start", "2026-09-30", "--end", "2026-09-30", "--data-dir", str(tmp_path)]
+        app,
+        [
+            "backfill",
+            "--offline",
+            "--start",
+            "2026-09-30",
+            "--end",
+            "2026-09-30",
+            *sources,
+            "--data-dir",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "1/1" in result.output and "published" in result.output
     # The archive's newest date is 2026-10-02: catch-up backfills 2026-10-01, then the nightly run publishes 10-02.
-    result = runner.invoke(app, ["run", "--offline", "--catch-up", "--no-docs", "--data-dir", str(tmp_path)])
+    result = runner.invoke(app, ["run", "--offline", "--catch-up", "--no-docs", *sources, "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert sorted(_manifests(Layout(tmp_path))) == ["2026-09-30", "2026-10-01", "2026-10-02"]
     result = runner.invoke(app, ["run", "--catch-up", "--offline", "--data-dir", str(tmp_path / "empty")])
