@@ -159,6 +159,8 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
         print_headline(layout, manifest["snapshot_date"])
     if "family_adoption" in manifest["tables"]:
         print_adoption(layout, manifest["snapshot_date"])
+    if "funding_comparison" in manifest["tables"]:
+        print_funding(layout, manifest["snapshot_date"])
 
 
 def print_headline(layout: Layout, snapshot_date: str) -> None:
@@ -219,6 +221,25 @@ def print_adoption(layout: Layout, snapshot_date: str) -> None:
     for family, downloads, children, pulls in rows:
         adoption.add_row(family, *(f"{n:,}" if n is not None else "—" for n in (downloads, children, pulls)))
     console.print(adoption)
+
+
+def print_funding(layout: Layout, snapshot_date: str) -> None:
+    """Funding by openness against the published figures it is compared with (funding_comparison)."""
+    from warehouse.catalog import connect
+
+    con = connect(layout, layout.catalog_path, read_only=True)
+    rows = con.execute(
+        "SELECT claim_id, stance, period_from, period_to, claimed_usd, ours_usd, our_rounds FROM funding_comparison "
+        "WHERE snapshot_date = ? ORDER BY stance",
+        [dt.date.fromisoformat(snapshot_date)],
+    ).fetchall()
+    con.close()
+    table = Table("claim", "stance", "period", "claimed", "ours (rounds)", title="Funding by openness vs the claims")
+    for claim, stance, start, end, claimed, ours, rounds in rows:
+        table.add_row(
+            claim, stance, f"{start.year}–{end.year}", f"${claimed / 1e9:.1f}B", f"${ours / 1e9:.1f}B ({rounds})"
+        )
+    console.print(table)
 
 
 @app.command()
