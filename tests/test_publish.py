@@ -268,3 +268,35 @@ def test_the_catalog_opens_in_duckdb_1_after_the_data_folder_moved(tmp_path, tab
     out = subprocess.run([str(OLD_DUCKDB), "-c", query, catalog, str(moved)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1.1.3", "deepseek-v3"]
+
+
+def test_open_closed_lag_counts_months_from_the_closed_model_first_seen_at_the_open_models_level() -> None:
+    """The lag view's logic on a small history: on the 2025-01-05 board the best open model (first seen then)
+    is matched by a closed model first seen on 2024-07-05 (six months before) and by one first seen later."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE leaderboard_scores AS SELECT * FROM (VALUES "
+        "('text', 'overall', DATE '2024-07-05', 'closed-a', 1250.0, 'closed'), "
+        "('text', 'overall', DATE '2024-07-05', 'open-old', 1200.0, 'open'), "
+        "('text', 'overall', DATE '2025-01-05', 'closed-a', 1300.0, 'closed'), "
+        "('text', 'overall', DATE '2025-01-05', 'closed-b', 1320.0, 'closed'), "
+        "('text', 'overall', DATE '2025-01-05', 'open-new', 1290.0, 'open'), "
+        "('text', 'overall', DATE '2025-01-05', 'open-old', 1210.0, 'open')"
+        ") AS t(board, category, leaderboard_publish_date, model_name, rating, openness)"
+    )
+    con.execute(
+        "CREATE TABLE open_closed_gap_history AS SELECT DISTINCT board, category, leaderboard_publish_date "
+        "FROM leaderboard_scores"
+    )
+    con.execute(catalog_mod.GAP_LAG)
+    rows = con.execute(
+        "SELECT leaderboard_publish_date::VARCHAR, best_open_model, closed_model, closed_first_seen::VARCHAR, "
+        "round(months_behind, 1), lower_bound FROM open_closed_lag ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        # On the first board the history starts: the closed model was already there (a lower bound).
+        ("2024-07-05", "open-old", "closed-a", "2024-07-05", 0.0, True),
+        ("2025-01-05", "open-new", "closed-a", "2024-07-05", 6.0, True),  # 184 days / 30.44
+    ]

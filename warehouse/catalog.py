@@ -54,6 +54,45 @@ SELECT * EXCLUDE (restated), first_snapshot_date FROM (
 ) WHERE restated = 1;"""
 
 
+# How far behind open models are, in months, Epoch AI's way (how long before the best open model a closed model of
+# at least its quality existed), measured within one board, because LMArena ratings are relative to a board and
+# drift upward between boards: on each headline board, the closed models rated at least the best open model's
+# rating, and the earliest date any of them was first seen on the board, against the date the open model was first
+# seen. First-seen dates come from the boards the catalog holds: when the closed model was on the oldest one, the
+# lag is at least that (lower_bound). Leaderboards only (Artificial Analysis has no first-seen history here).
+GAP_LAG = """CREATE VIEW open_closed_lag AS
+WITH rows AS (
+    SELECT DISTINCT s.board, s.category, s.leaderboard_publish_date, s.model_name, s.rating, s.openness
+    FROM leaderboard_scores s
+    JOIN open_closed_gap_history g USING (board, category, leaderboard_publish_date)
+),
+first_seen AS (
+    SELECT board, category, model_name, min(leaderboard_publish_date) AS first_seen FROM rows GROUP BY ALL
+),
+history AS (SELECT board, category, min(leaderboard_publish_date) AS history_from FROM rows GROUP BY ALL),
+best_open AS (
+    SELECT board, category, leaderboard_publish_date, arg_max(model_name, rating) AS best_open_model,
+           max(rating) AS best_open_rating
+    FROM rows WHERE openness = 'open' GROUP BY ALL
+)
+SELECT o.board, o.category, o.leaderboard_publish_date, o.best_open_model, o.best_open_rating,
+       fo.first_seen AS open_first_seen,
+       arg_min(c.model_name, fc.first_seen) AS closed_model,
+       min(fc.first_seen) AS closed_first_seen,
+       greatest(date_diff('day', min(fc.first_seen), fo.first_seen), 0) / 30.4375 AS months_behind,
+       min(fc.first_seen) = h.history_from AS lower_bound,
+       h.history_from
+FROM best_open o
+JOIN first_seen fo ON fo.board = o.board AND fo.category = o.category AND fo.model_name = o.best_open_model
+JOIN history h ON h.board = o.board AND h.category = o.category
+LEFT JOIN rows c ON c.board = o.board AND c.category = o.category
+    AND c.leaderboard_publish_date = o.leaderboard_publish_date AND c.openness = 'closed'
+    AND c.rating >= o.best_open_rating
+LEFT JOIN first_seen fc ON fc.board = c.board AND fc.category = c.category AND fc.model_name = c.model_name
+GROUP BY o.board, o.category, o.leaderboard_publish_date, o.best_open_model, o.best_open_rating, fo.first_seen,
+         h.history_from;"""
+
+
 def _location(layout: Layout, relative: str) -> str:
     """A table file as a view names it: relative to the data directory when local, else its URL."""
     return relative if layout.storage.is_local else layout.storage.uri(layout.path(relative))
@@ -79,7 +118,7 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
                 f"CREATE VIEW {table}_latest AS SELECT * FROM {table} WHERE snapshot_date = DATE '{latest_date}';"
             )
     if "open_closed_gap" in files:
-        views.append(GAP_HISTORY)
+        views += [GAP_HISTORY, GAP_LAG]
     specs = table_specs()
     views += [c for table in sorted(files) if table in specs for c in comments(table, specs[table])]
     con = connect(layout, tmp)
