@@ -300,3 +300,40 @@ def test_open_closed_lag_counts_months_from_the_closed_model_first_seen_at_the_o
         ("2024-07-05", "open-old", "closed-a", "2024-07-05", 0.0, True),
         ("2025-01-05", "open-new", "closed-a", "2024-07-05", 6.0, True),  # 184 days / 30.44
     ]
+
+
+def test_readers_in_other_processes_never_fail_while_a_snapshot_publishes(tmp_path, tables_for):
+    """BI tools open the catalog read-only from their own processes; a publish swaps in a new file with one
+    rename, so a reader sees the old catalog or the new one, never a half-written one or a lock error."""
+    import subprocess
+    import sys
+
+    layout = Layout(tmp_path)
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    reader = (  # reads in a loop until it has seen the new snapshot; says so at its first read
+        "import sys, time, duckdb\n"
+        "seen, deadline = [], time.monotonic() + 60\n"
+        "while time.monotonic() < deadline and len(set(seen)) < 2:\n"
+        "    con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "    con.execute('SET file_search_path = ?', [sys.argv[2]])\n"
+        "    seen.append(str(con.execute('SELECT max(snapshot_date) FROM open_closed_gap').fetchone()[0]))\n"
+        "    con.close()\n"
+        "    if len(seen) == 1:\n"
+        "        print('reading', flush=True)\n"
+        "print(sorted(set(seen)))\n"
+    )
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", reader, str(layout.catalog_path), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    assert [process.stdout.readline().strip() for process in readers] == ["reading", "reading"]
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"))
+    for process in readers:
+        out, err = process.communicate(timeout=90)
+        assert process.returncode == 0, err  # no reader failed, whatever moment it opened the file
+        assert out.strip() == "['2025-01-06', '2026-10-02']"  # each saw the old catalog, then the new one
