@@ -14,6 +14,7 @@ from opengap.errors import OpengapError, ValidationFailed
 from opengap.storage import Storage
 from warehouse.layout import Layout
 from warehouse.publish import collect_garbage, run_lock
+from warehouse.report import write_report
 
 
 def newest_archive_date(archive: str, sources: list[str]) -> str:
@@ -64,6 +65,8 @@ def nightly(
             docs=docs,
             allow_row_drop=tuple(allow_row_drop or ()),
         )
+        if outcome.published and outcome.latest_moved:  # the report people look at, for the new latest snapshot
+            write_report(Layout(settings.data_dir), snapshot_date)
         collect_garbage(Layout(settings.data_dir))
     if outcome.status == "quarantined":
         raise ValidationFailed(

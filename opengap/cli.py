@@ -153,6 +153,9 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
             f"sources; unmatched names: {unmatched}"
         )
     console.print(f"DuckDB catalog: {layout.catalog_path}")
+    report = layout.path(f"reports/{manifest['snapshot_date']}.html")
+    if layout.storage.is_file(report):
+        console.print(f"Report:         {layout.storage.uri(report)}")
     if validation.get("docs_index"):
         console.print(f"Data Docs:      {layout.storage.url_of(validation['docs_index'])}")
     if "open_closed_gap" in manifest["tables"]:
@@ -529,6 +532,25 @@ def sources(
             source.backfill if source.table else "—",
         )
     console.print(table)
+
+
+@app.command()
+def report(
+    date: Annotated[str | None, typer.Option(help="Snapshot date YYYY-MM-DD (default: the latest).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write it (default: <data>/reports/<date>.html).")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory or URL (s3://…).")] = None,
+) -> None:
+    """Write the report: one self-contained HTML file with the charts, readable offline."""
+    from warehouse.layout import Layout
+    from warehouse.publish import load_manifest
+    from warehouse.report import write_report
+
+    try:
+        layout = Layout(load_settings(data_dir).data_dir)
+        snapshot_date = load_manifest(layout, date)["snapshot_date"]
+        console.print(f"report: {write_report(layout, snapshot_date, out)}")
+    except OpengapError as exc:
+        fail(exc)
 
 
 @app.command()

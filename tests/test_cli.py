@@ -90,7 +90,17 @@ def test_run_offline_then_status_and_validate(tmp_path):
 def test_readme_documents_every_command_and_option():
     readme = (REPO / "README.md").read_text()
     command = get_command(app)
-    assert set(command.commands) == {"run", "backfill", "serve", "parse", "sources", "status", "validate", "dictionary"}
+    assert set(command.commands) == {
+        "run",
+        "backfill",
+        "serve",
+        "parse",
+        "sources",
+        "status",
+        "validate",
+        "dictionary",
+        "report",
+    }
     for name, sub in command.commands.items():
         assert re.search(rf"opengap {name}\b", readme), f"README does not show `opengap {name}`"
         for param in sub.params:
