@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from expectations.generated import decreases, row_count_change
 from expectations.validate import validate_tables
@@ -29,10 +30,10 @@ from opengap.config import code_version
 from opengap.contracts import TableSpec
 from opengap.errors import RawStoreError
 from opengap.source import Source
-from transforms import as_of, openness
+from transforms import as_of, changes, openness
 from transforms.as_of import Indexed
 from transforms.build import build_snapshot, concat_parsed
-from transforms.tables import SCHEMA_VERSION, table_specs
+from transforms.tables import CHANGES, SCHEMA_VERSION, table_specs
 from warehouse.exports import stage_exports
 from warehouse.layout import Layout
 from warehouse.parquet import read_parquet_bytes
@@ -180,6 +181,9 @@ def make_snapshot(
         tables = build_snapshot(
             {i.source: load_parsed(i, files[i.source]) for i in inputs}, day, {i.source: i.raw_date for i in inputs}
         )
+        changed = _changes(layout, snapshot_date, mode, tables)
+        if changed is not None:
+            tables[CHANGES.name] = CHANGES.to_arrow(changed)
         run_id = f"{snapshot_date}-{uuid.uuid4().hex[:8]}"
         specs = table_specs()
         staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
@@ -219,6 +223,7 @@ def make_snapshot(
             },
             "validation": report.to_dict(),
             **({"row_count_baseline": baseline} if baseline else {}),
+            **({"changes": _change_summary(tables[CHANGES.name])} if CHANGES.name in tables else {}),
         }
         rows = {name: info["rows"] for name, info in staged.items()}
         if not report.success:
@@ -229,6 +234,39 @@ def make_snapshot(
         manifest["exports"] = [f"exports/{snapshot_date}/{f}" for f in stage_exports(layout, run_id, tables)]
         result = commit(layout, manifest, update_latest=update_latest)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
+
+
+def _changes(layout: Layout, snapshot_date: str, mode: str, tables: dict[str, Any]) -> pd.DataFrame | None:
+    """This snapshot against the newest published one before its date (nightly and replay runs; a backfill's
+    dates are built in any order, so "previous" would mean nothing there). None: nothing to compare with."""
+    if mode == "backfill":
+        return None
+    dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
+    previous_date = max((d for d in dates if d < snapshot_date), default=None)
+    if previous_date is None:
+        return None
+    raw = layout.storage.read_bytes(layout.manifest(previous_date))
+    previous = json.loads(raw)
+    rows = changes.count_changes(
+        previous,
+        {name: table.num_rows for name, table in tables.items()},
+        layout.storage.relative(layout.manifest(previous_date)),
+        hashlib.sha256(raw).hexdigest(),
+    )
+    if "models" in previous["tables"] and "models" in tables:
+        before = read_parquet_bytes(layout.storage.read_bytes(layout.path(previous["tables"]["models"]["path"])))
+        rows = changes.model_changes(before.to_pandas(), tables["models"].to_pandas()) + rows
+    frame = pd.DataFrame(rows, columns=[f.name for f in CHANGES.schema if f.name != "previous_snapshot_date"])
+    return frame.assign(previous_snapshot_date=dt.date.fromisoformat(previous_date))
+
+
+def _change_summary(table: Any) -> dict[str, Any]:
+    frame = table.to_pandas()
+    return {
+        "compared_with": str(frame["previous_snapshot_date"].iloc[0]) if len(frame) else None,
+        "counts": {k: int(n) for k, n in frame["kind"].value_counts().sort_index().items()},
+        "beyond_threshold": int(frame["beyond_threshold"].sum()),
+    }
 
 
 def _against_previous(

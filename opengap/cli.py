@@ -152,6 +152,11 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
             f"Models:         {identity['models']}, {identity['models_in_two_or_more_sources']} named by two or more "
             f"sources; unmatched names: {unmatched}"
         )
+    if changed := manifest.get("changes"):
+        counts = ", ".join(f"{kind} {n}" for kind, n in changed["counts"].items()) or "none"
+        console.print(
+            f"Changes since {changed['compared_with']}: {counts}; {changed['beyond_threshold']} beyond threshold"
+        )
     console.print(f"DuckDB catalog: {layout.catalog_path}")
     report = layout.path(f"reports/{manifest['snapshot_date']}.html")
     if layout.storage.is_file(report):

@@ -337,3 +337,34 @@ def test_readers_in_other_processes_never_fail_while_a_snapshot_publishes(tmp_pa
         out, err = process.communicate(timeout=90)
         assert process.returncode == 0, err  # no reader failed, whatever moment it opened the file
         assert out.strip() == "['2025-01-06', '2026-10-02']"  # each saw the old catalog, then the new one
+
+
+def test_changes_since_the_previous_snapshot(tmp_path, tables_for) -> None:
+    from expectations.validate import validate_tables
+    from flows.snapshot import _changes
+    from transforms.tables import CHANGES
+
+    layout = Layout(tmp_path)
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    tables = tables_for("2026-10-02")
+    frame = _changes(layout, "2026-10-02", "replay", tables)
+    assert _changes(layout, "2026-10-02", "backfill", tables) is None  # a backfill's dates come in any order
+    kinds = frame.groupby("kind").size().to_dict()
+    assert set(kinds) == {"model_added", "model_removed", "openness_changed", "rank_moved", "row_count"}
+    counts = frame[frame["kind"] == "row_count"].set_index("subject")
+    scores = counts.loc["leaderboard_scores"]
+    assert (scores["before"], scores["after"]) == (
+        str(tables_for("2025-01-06")["leaderboard_scores"].num_rows),
+        str(tables["leaderboard_scores"].num_rows),
+    )
+    # Grok-2's weights were published in August 2025: the dated override decides from then on.
+    grok = frame[frame["kind"] == "openness_changed"].set_index("subject").loc["grok-2"]
+    assert (grok["before"], grok["after"]) == ("api_access", "open_weights_restricted")
+    assert grok["detail"].startswith("decided by curated_override")
+    moved = frame[(frame["kind"] == "rank_moved") & frame["beyond_threshold"]]
+    assert len(moved) > 0 and (frame["previous_snapshot_date"] == dt.date(2025, 1, 6)).all()
+    # A flagged swing is a warning naming what moved, never a blocking failure.
+    report = validate_tables({"changes": CHANGES.to_arrow(frame)})
+    (warning,) = report.warnings
+    assert report.success and warning.unexpected_count == int(frame["beyond_threshold"].sum())
+    assert set(warning.examples) <= set(frame["subject"])

@@ -308,6 +308,27 @@ FUNDING_COMPARISON = TableSpec(
 )
 
 FUNDING_TABLES = (COMPANIES, FUNDING_ROUNDS, FUNDING_BY_OPENNESS_YEAR, FUNDING_COMPARISON)
+CHANGES = TableSpec(
+    "changes",
+    pa.schema(
+        [
+            pa.field("previous_snapshot_date", pa.date32(), nullable=False),  # what this snapshot is compared with
+            pa.field("kind", pa.string(), nullable=False),
+            pa.field("subject", pa.string(), nullable=False),  # a canonical_key, or a table name
+            pa.field("before", pa.string()),
+            pa.field("after", pa.string()),
+            pa.field("detail", pa.string()),  # the evidence that now decides an openness change, the row delta
+            pa.field("beyond_threshold", pa.bool_(), nullable=False),  # a swing the changes suite warns about
+            *PROVENANCE_FIELDS,  # the model's row, or the previous manifest for a row count
+        ]
+    ),
+    ("kind", "subject"),
+    "What changed since the previous published snapshot: models added or removed, openness changes with the "
+    "evidence that now decides, LMArena top-20 rank moves, row counts per table (transforms/changes.py).",
+    as_of="this snapshot against the newest published snapshot before its date",
+    values={"kind": ("model_added", "model_removed", "openness_changed", "rank_moved", "row_count")},
+)
+
 # The answers users come for (exported as CSV with every snapshot, besides the Parquet files).
 MARTS = (
     "models",
@@ -326,5 +347,14 @@ def table_specs() -> dict[str, TableSpec]:
     """Every table a snapshot can publish, by name: each source's, then the derived ones."""
     own = [s.table for s in registry.sources().values() if s.table is not None]
     adoption = [open_adoption_table(by) for by in ADOPTION_GROUPS]
-    specs = [*own, models_table(), OPEN_CLOSED_GAP, *adoption, HUB_DERIVATIVES, *FUNDING_TABLES, *AUDIT_TABLES]
+    specs = [
+        *own,
+        models_table(),
+        OPEN_CLOSED_GAP,
+        *adoption,
+        HUB_DERIVATIVES,
+        *FUNDING_TABLES,
+        CHANGES,
+        *AUDIT_TABLES,
+    ]
     return {spec.name: spec for spec in specs}
