@@ -368,3 +368,34 @@ def test_changes_since_the_previous_snapshot(tmp_path, tables_for) -> None:
     (warning,) = report.warnings
     assert report.success and warning.unexpected_count == int(frame["beyond_threshold"].sum())
     assert set(warning.examples) <= set(frame["subject"])
+
+
+def test_an_offline_validation_page_lists_every_snapshot_with_our_severities(tmp_path, tables_for) -> None:
+    from expectations.validate import Failure
+
+    layout = Layout(tmp_path)
+    _publish(layout, "2025-01-06", tables_for("2025-01-06"))
+    silent = Failure(
+        "hub_models",
+        "expect_column_distinct_values_to_contain_set",
+        "organization",
+        "warning",
+        "every tracked value answered (a missing one: an empty or failed listing)",
+        examples=["baidu", "tencent"],
+    )
+    _publish(layout, "2026-10-02", tables_for("2026-10-02"), report=ValidationReport(success=True, warnings=[silent]))
+    page = (tmp_path / "docs" / "index.html").read_text()
+    manifest = load_manifest(layout, "2026-10-02")
+    warnings = manifest["validation"]["warnings"]
+    assert "<h2>2026-10-02 (latest)</h2>" in page and "<h2>2025-01-06</h2>" in page
+    assert page.index("2026-10-02 (latest)") < page.index("<h2>2025-01-06</h2>")  # newest first
+    assert page.count('<td class="warning">warning</td>') == len(warnings) == 1  # "warning", not GX's "Failed"
+    assert "<td>baidu, tencent</td>" in page
+    assert all(html_escape(w["why"]) in page for w in warnings)  # each with the reason its suite gives
+    assert "<script" not in page and "http" not in page.split("<body>")[1]  # nothing to load from anywhere
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

@@ -37,6 +37,7 @@ from warehouse.catalog import build_catalog
 from warehouse.dictionary import described
 from warehouse.layout import Layout
 from warehouse.parquet import parquet_bytes, read_parquet_bytes
+from warehouse.validation_index import write_validation_index
 
 
 def read_latest(layout: Layout) -> dict[str, Any] | None:
@@ -205,6 +206,7 @@ def publish_latest(layout: Layout) -> str | None:
             return None
         newest = max(current_or_past, key=lambda m: m["snapshot_date"])
         build_catalog(layout, manifests, newest["snapshot_date"])
+        write_validation_index(layout, manifests, newest["snapshot_date"])
         current = read_latest(layout)
         if (
             current is not None
