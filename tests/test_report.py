@@ -37,7 +37,15 @@ def published(tmp_path_factory, tables_for, archive_parsed):
 
 def test_each_chart_has_a_takeaway_computed_from_the_data(published) -> None:
     page = render(published)
-    assert page.count("<svg") == page.count('class="takeaway"') == 4 + 2  # two boards x two charts, adoption, funding
+    # Two boards x (ratings, top-10 share, months behind), adoption, funding.
+    assert page.count("<svg") == page.count('class="takeaway"') == 6 + 2
+    # Only three boards are held: the closed models as good as the best open one all arrived on the newest board
+    # (the highest rated of them is named).
+    lag = re.findall(r"text: months behind</h2><p class=\"takeaway\">([^<]*)", page)
+    assert lag == [
+        "On 2026-10-02, gemini-4-argon-high, a closed model at least as good as deepseek-v4.1-flash-max, "
+        "was on the board 0.0 months before it."
+    ]
     assert "On 2026-10-02, the best open model (deepseek-v4.1-flash-max) trails the best closed one" in page
     assert "Raised in the rounds on record: closed $" in page  # funding, from the cited rounds
     # Nothing is loaded from elsewhere: no script, no external link, and a policy that forbids any.

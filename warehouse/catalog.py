@@ -77,7 +77,7 @@ best_open AS (
 )
 SELECT o.board, o.category, o.leaderboard_publish_date, o.best_open_model, o.best_open_rating,
        fo.first_seen AS open_first_seen,
-       arg_min(c.model_name, fc.first_seen) AS closed_model,
+       first(c.model_name ORDER BY fc.first_seen, c.rating DESC, c.model_name) AS closed_model,
        min(fc.first_seen) AS closed_first_seen,
        greatest(date_diff('day', min(fc.first_seen), fo.first_seen), 0) / 30.4375 AS months_behind,
        min(fc.first_seen) = h.history_from AS lower_bound,

@@ -3,7 +3,8 @@ computed from the data. It reads the catalog (every published snapshot), so it n
 opened: no script, no font, no image from elsewhere (its Content-Security-Policy forbids them too).
 
 Charts: the best open vs best closed rating per leaderboard over time (with the 95% bands where the board gives
-them), the gap in points, open models' share of the top 10, adoption per family, and funding by openness per year.
+them), the gap in points, open models' share of the top 10, how many months behind open models are
+(``open_closed_lag``), adoption per family, and funding by openness per year.
 """
 
 from __future__ import annotations
@@ -141,6 +142,29 @@ def _gap_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sections
 
 
+def _lag_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Months behind per leaderboard (``open_closed_lag``), where the history holds two boards or more."""
+    rows = con.execute(
+        "SELECT board, leaderboard_publish_date, months_behind, best_open_model, closed_model, lower_bound "
+        "FROM open_closed_lag WHERE months_behind IS NOT NULL ORDER BY board, leaderboard_publish_date"
+    ).fetchall()
+    sections = []
+    for board in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == board]
+        if len(mine) < 2:
+            continue
+        last = mine[-1]
+        bound = "at least " if last[5] else ""
+        takeaway = (
+            f"On {last[1]}, {last[4]}, a closed model at least as good as {last[3]}, was on the board "
+            f"{bound}{last[2]:.1f} months before it."
+        )
+        chart = line_chart({"open months behind": [(r[1], r[2], None, None) for r in mine]}, board)
+        note = "Within one board: the earliest closed model rated at least the best open one (open_closed_lag)."
+        sections.append(_section(f"{board}: months behind", takeaway, chart, note))
+    return sections
+
+
 def _adoption_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> str | None:
     if not _has(con, "family_adoption"):
         return None
@@ -182,6 +206,7 @@ def render(layout: Layout, snapshot_date: str | None = None) -> str:
         latest = con.execute("SELECT max(snapshot_date) FROM snapshots").fetchone()[0]
         day = dt.date.fromisoformat(snapshot_date) if snapshot_date else latest
         sections = _gap_sections(con) if _has(con, "open_closed_gap_history") else []
+        sections += _lag_sections(con) if _has(con, "open_closed_lag") else []
         sections += [s for s in (_adoption_section(con, day), _funding_section(con, day)) if s]
     finally:
         con.close()
