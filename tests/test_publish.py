@@ -258,7 +258,7 @@ def test_the_catalog_opens_in_duckdb_1_after_the_data_folder_moved(tmp_path, tab
     query = (
         "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
         "con.execute('SET file_search_path = ?', [sys.argv[2]]); "
-        "print(duckdb.__version__, con.execute(\"SELECT best_open_model FROM open_closed_gap_latest "
+        'print(duckdb.__version__, con.execute("SELECT best_open_model FROM open_closed_gap_latest '
         "WHERE board = 'text'\").fetchone()[0])"
     )
     catalog = str(moved / "catalog" / "opengap.duckdb")
