@@ -168,7 +168,7 @@ def fetch(
     wanted: dict[str, str] = {}  # accession -> cik
     for cik in entities():
         submissions = get(
-            file=f"submissions.{submissions_file(cik)}",
+            file=f"submissions.{snapshot_date}.{submissions_file(cik)}",  # dated: each day's folder has its own
             url=SUBMISSIONS_URL.format(name=submissions_file(cik)),
             expect="json",
         )
@@ -177,10 +177,11 @@ def fetch(
         pages = [submissions]
         if history:
             listed = doc.get("filings") if isinstance(doc, dict) else None
-            for older in listed.get("files", []) if isinstance(listed, dict) else []:
-                name = older.get("name") if isinstance(older, dict) else None
+            for listed_page in listed.get("files", []) if isinstance(listed, dict) else []:
+                name = listed_page.get("name") if isinstance(listed_page, dict) else None
                 if isinstance(name, str) and name.endswith(".json"):
-                    pages.append(get(file=f"submissions.{name}", url=SUBMISSIONS_URL.format(name=name), expect="json"))
+                    url = SUBMISSIONS_URL.format(name=name)
+                    pages.append(get(file=f"submissions.{snapshot_date}.{name}", url=url, expect="json"))
             files += pages[1:]
         for page in pages:
             for filing in submission_filings(load_json(page.content, page.meta.file), page.meta.file):

@@ -214,7 +214,10 @@ def test_a_live_fetch_declares_a_contact_and_stays_under_ten_requests_a_second(e
     assert dates["0002002695-24-000001"] == dt.date(2024, 12, 5)  # dated by the submissions JSON
     # The next day only the submissions are asked for: the filings are immutable and already stored.
     again = sec_form_d.fetch(make_session(agent, max_per_second=10), store, "2026-12-01")
-    assert [f.meta.file for f in again] == ["submissions.CIK0002002695.json", "submissions.CIK0002079267.json"]
+    assert [f.meta.file for f in again] == [
+        "submissions.2026-12-01.CIK0002002695.json",  # dated: the accumulating folders never repeat a name
+        "submissions.2026-12-01.CIK0002079267.json",
+    ]
 
 
 def test_a_live_fetch_refuses_the_no_reply_contact(tmp_path, monkeypatch) -> None:
@@ -231,7 +234,7 @@ def test_a_backfill_reads_the_older_submissions_pages_and_the_quarterly_indexes(
     monkeypatch.setattr(sec_form_d, "FULL_INDEX_FROM", 2026)
     session = make_session("opengap/test (analyst@example.org)", max_per_second=sec_form_d.MAX_PER_SECOND)
     files = [f.meta.file for f in sec_form_d.fetch(session, RawStore(tmp_path), "2026-11-30", history=True)]
-    assert "submissions.CIK0002002695-submissions-001.json" in files  # the page filings.files names
+    assert "submissions.2026-11-30.CIK0002002695-submissions-001.json" in files  # the page filings.files names
     assert [f for f in files if f.startswith("form.")] == [f"form.2026-Q{q}.idx" for q in range(1, 5)]
     # The older page's 2023 filing and the index's 2026 filing, besides the twelve the recent arrays list.
     assert {"formd.0002002695-23-000001.xml", "formd.0002002695-26-000009.xml"} <= set(files)
