@@ -152,16 +152,20 @@ def _next_link(raw: RawFile) -> str | None:
     return found.group(1) if found else None
 
 
-def _listed(raw: RawFile) -> set[str]:
+def listed(raw: RawFile, key: str) -> list[str]:
+    """The ``key`` string of each model a stored listing page holds, for a fetch's own bookkeeping (what the
+    listings covered, a cursor's dates); a page that does not parse gives none: its parse says what is wrong."""
     try:
         doc = load_json(raw.content, raw.meta.file)
     except ParseError:
-        return set()  # the parse will say what is wrong with it
-    return (
-        {m["id"] for m in doc if isinstance(m, dict) and isinstance(m.get("id"), str)}
-        if isinstance(doc, list)
-        else set()
-    )
+        return []
+    models = doc if isinstance(doc, list) else []
+    return [m[key] for m in models if isinstance(m, dict) and isinstance(m.get(key), str)]
+
+
+def repo_slug(repo: str) -> str:
+    """A repo id as a raw file name part ("Qwen/QwQ-32B" -> "Qwen--QwQ-32B")."""
+    return repo.replace("/", "--")
 
 
 def linked_repos(store: RawStore, snapshot_date: str) -> list[str]:
@@ -226,8 +230,8 @@ def fetch(
             url, params = _next_link(raw), None  # the cursor URL carries every parameter
             if url is None:
                 break
-    listed = set().union(*(_listed(f) for f in files))
-    missing = [r for r in linked_repos(store, snapshot_date) if r not in listed]
+    covered = {repo for f in files for repo in listed(f, "id")}
+    missing = [r for r in linked_repos(store, snapshot_date) if r not in covered]
     room = REQUEST_BUDGET - len(files)
     if len(missing) > room:
         log.warning("%s: %d linked repo(s) left for a later run: over the request budget", NAME, len(missing) - room)
@@ -239,7 +243,7 @@ def fetch(
                     store,
                     source=NAME,
                     snapshot_date=snapshot_date,
-                    file=f"repo.{repo.replace('/', '--')}.json",
+                    file=f"repo.{repo_slug(repo)}.json",
                     url=f"{hub_endpoint()}/api/models/{quote(repo)}",
                     params={"expand": list(EXPAND)},
                     headers=headers,

@@ -26,8 +26,8 @@ import requests
 from huggingface_hub.utils import build_hf_headers
 
 from extractors import hub_scope
-from extractors.base import Columns, hub_endpoint, load_json, only_parse_errors, typed
-from extractors.hf_hub import RELATIONS, _int, _next_link, _time
+from extractors.base import Columns, load_json, only_parse_errors, typed
+from extractors.hf_hub import RELATIONS, _int, _next_link, _time, listed, listing_url, repo_slug
 from extractors.http import fetch_to_store
 from extractors.raw_store import RawFile, RawMeta, RawStore
 from opengap import __version__
@@ -68,14 +68,6 @@ CHILD_KEYS = Columns(
 )
 
 
-def listing_url() -> str:
-    return f"{hub_endpoint()}/api/models"
-
-
-def _slug(repo: str) -> str:
-    return repo.replace("/", "--")
-
-
 def _previous_cursor(store: RawStore, snapshot_date: str) -> dict[str, Any]:
     """The newest cursor stored before ``snapshot_date`` ({} when none: every base is walked in full)."""
     for folder in reversed([d for d in store.dates(NAME) if d < snapshot_date]):
@@ -87,14 +79,6 @@ def _previous_cursor(store: RawStore, snapshot_date: str) -> dict[str, Any]:
                 log.warning("%s: cursor %s is unreadable; walking every base in full", NAME, path)
                 return {}
     return {}
-
-
-def _dates(raw: RawFile) -> list[str]:
-    try:
-        doc = load_json(raw.content, raw.meta.file)
-    except ParseError:
-        return []
-    return [m["createdAt"] for m in doc if isinstance(m, dict) and isinstance(m.get("createdAt"), str)]
 
 
 class _Walker:
@@ -115,7 +99,7 @@ class _Walker:
             self.store,
             source=NAME,
             snapshot_date=self.date,
-            file=f"children.{_slug(base)}.{self.date}.{kind}-{number}.json",
+            file=f"children.{repo_slug(base)}.{self.date}.{kind}-{number}.json",
             url=url,
             params=params,
             headers=self.headers,
@@ -132,7 +116,7 @@ class _Walker:
         while next_url is not None and self.room > 0:
             number += 1
             raw = self.page(base, kind, number, next_url, params if number == 1 else None)
-            dates = _dates(raw)
+            dates = listed(raw, "createdAt")
             newest = max([newest or "", *dates]) or None
             next_url = _next_link(raw)
             if stop_at is not None and any(d <= stop_at for d in dates):
