@@ -36,8 +36,15 @@ from transforms.build import build_snapshot, concat_parsed
 from transforms.tables import CHANGES, SCHEMA_VERSION, table_specs
 from warehouse.exports import stage_exports
 from warehouse.layout import Layout
-from warehouse.parquet import read_parquet_bytes
-from warehouse.publish import commit, date_lock, quarantine, read_staged, stage_tables
+from warehouse.publish import (
+    commit,
+    date_lock,
+    previous_snapshot_date,
+    quarantine,
+    read_published_table,
+    read_staged,
+    stage_tables,
+)
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +248,7 @@ def _changes(layout: Layout, snapshot_date: str, mode: str, tables: dict[str, An
     dates are built in any order, so "previous" would mean nothing there). None: nothing to compare with."""
     if mode == "backfill":
         return None
-    dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
-    previous_date = max((d for d in dates if d < snapshot_date), default=None)
+    previous_date = previous_snapshot_date(layout, snapshot_date, inclusive=False)
     if previous_date is None:
         return None
     raw = layout.storage.read_bytes(layout.manifest(previous_date))
@@ -254,8 +260,8 @@ def _changes(layout: Layout, snapshot_date: str, mode: str, tables: dict[str, An
         hashlib.sha256(raw).hexdigest(),
     )
     if "models" in previous["tables"] and "models" in tables:
-        before = read_parquet_bytes(layout.storage.read_bytes(layout.path(previous["tables"]["models"]["path"])))
-        rows = changes.model_changes(before.to_pandas(), tables["models"].to_pandas()) + rows
+        before = read_published_table(layout, previous["tables"]["models"]).to_pandas()
+        rows = changes.model_changes(before, tables["models"].to_pandas()) + rows
     frame = pd.DataFrame(rows, columns=[f.name for f in CHANGES.schema if f.name != "previous_snapshot_date"])
     return frame.assign(previous_snapshot_date=dt.date.fromisoformat(previous_date))
 
@@ -284,8 +290,7 @@ def _against_previous(
     shrinks them all alike and no earlier date can reveal it."""
     if mode == "backfill":
         return {}, {}
-    dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
-    previous_date = max((d for d in dates if d <= snapshot_date), default=None)
+    previous_date = previous_snapshot_date(layout, snapshot_date, inclusive=True)
     if previous_date is None:
         return {}, {}
     previous = layout.storage.read_json(layout.manifest(previous_date))["tables"]
@@ -295,7 +300,7 @@ def _against_previous(
             continue
         found = [] if name in allowed else [row_count_change(specs[name], previous[name]["rows"], previous_date)]
         if specs[name].never_decrease:
-            before = read_parquet_bytes(layout.storage.read_bytes(layout.path(previous[name]["path"])))
+            before = read_published_table(layout, previous[name])
             found.append(decreases(specs[name], before, tables[name], previous_date))
         if found := [f for f in found if f is not None]:
             extra[name] = found

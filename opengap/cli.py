@@ -204,17 +204,15 @@ def print_headline(layout: Layout, snapshot_date: str) -> None:
 
 
 def print_adoption(layout: Layout, snapshot_date: str) -> None:
-    """Adoption per tracked family: the Hub's downloads of its base repos, their derivatives (the Hub's live
-    count where answered, else the children listed) and Ollama pulls."""
-    from warehouse.catalog import connect
+    """Adoption per tracked family: the Hub's downloads of its base repos, their children listed
+    (``hub_derivatives``, reconstructed_from_created_at) and Ollama pulls."""
+    from warehouse.catalog import connect, has_view
 
     con = connect(layout, layout.catalog_path, read_only=True)
-    found = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'hub_derivatives'"
-    derivatives = con.execute(found).fetchone()[0] > 0
     listed = (
         "(SELECT sum(derivatives) FROM hub_derivatives d WHERE d.snapshot_date = f.snapshot_date AND d.family = "
         "f.family AND d.method = 'reconstructed_from_created_at')"
-        if derivatives
+        if has_view(con, "hub_derivatives")
         else "NULL"
     )
     rows = con.execute(
@@ -614,16 +612,12 @@ def validate(
     """Re-run the Great Expectations suites on a published snapshot's files."""
     from expectations.validate import validate_tables
     from warehouse.layout import Layout
-    from warehouse.parquet import read_parquet_bytes
-    from warehouse.publish import load_manifest
+    from warehouse.publish import load_manifest, read_published_table
 
     try:
         layout = Layout(load_settings(data_dir).data_dir)
         manifest = load_manifest(layout, date)
-        tables = {
-            name: read_parquet_bytes(layout.storage.read_bytes(layout.path(info["path"])))
-            for name, info in manifest["tables"].items()
-        }
+        tables = {name: read_published_table(layout, info) for name, info in manifest["tables"].items()}
         with tempfile.TemporaryDirectory(prefix="opengap-docs-") as docs:
             report = validate_tables(tables, docs_dir=Path(docs))
             layout.storage.upload_tree(Path(docs), layout.docs(manifest["snapshot_date"]))

@@ -93,6 +93,11 @@ GROUP BY o.board, o.category, o.leaderboard_publish_date, o.best_open_model, o.b
          h.history_from;"""
 
 
+def has_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the catalog holds ``name`` (a table appears once a snapshot has published it)."""
+    return con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0] > 0
+
+
 def _location(layout: Layout, relative: str) -> str:
     """A table file as a view names it: relative to the data directory when local, else its URL."""
     return relative if layout.storage.is_local else layout.storage.uri(layout.path(relative))

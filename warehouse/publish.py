@@ -266,3 +266,15 @@ def load_manifest(layout: Layout, snapshot_date: str | None = None) -> dict[str,
     if not layout.storage.is_file(path):
         raise PublishError(f"no published snapshot for {snapshot_date} in {layout.root} (looked for {path})")
     return layout.storage.read_json(path)
+
+
+def previous_snapshot_date(layout: Layout, snapshot_date: str, *, inclusive: bool) -> str | None:
+    """The newest published snapshot before ``snapshot_date`` (or on it, ``inclusive``: a re-publish of the date
+    compares with its earlier run); None when there is none."""
+    dates = [n.removesuffix(".json") for n in layout.storage.names(layout.manifests_dir) if n.endswith(".json")]
+    return max((d for d in dates if d < snapshot_date or (inclusive and d == snapshot_date)), default=None)
+
+
+def read_published_table(layout: Layout, info: dict[str, Any]) -> pa.Table:
+    """A published table's file, from its manifest entry (``tables.<name>``)."""
+    return read_parquet_bytes(layout.storage.read_bytes(layout.path(info["path"])))

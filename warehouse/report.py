@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.catalog import connect
+from warehouse.catalog import connect, has_view
 from warehouse.layout import Layout
 
 WIDTH, HEIGHT, PAD = 720, 260, 48
@@ -107,10 +107,6 @@ def _section(title: str, takeaway: str, chart: str, note: str = "") -> str:
     )
 
 
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0] > 0
-
-
 def _gap_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "SELECT board, leaderboard_publish_date, best_open_model, best_open_rating, best_open_rating_lower, "
@@ -166,7 +162,7 @@ def _lag_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _adoption_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> str | None:
-    if not _has(con, "family_adoption"):
+    if not has_view(con, "family_adoption"):
         return None
     rows = con.execute(
         "SELECT family, ollama_pulls FROM family_adoption WHERE snapshot_date = ? AND ollama_pulls IS NOT NULL "
@@ -181,7 +177,7 @@ def _adoption_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) ->
 
 
 def _funding_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> str | None:
-    if not _has(con, "funding_by_openness_year"):
+    if not has_view(con, "funding_by_openness_year"):
         return None
     rows = con.execute(
         "SELECT year, stance, total_usd FROM funding_by_openness_year WHERE snapshot_date = ? AND total_usd > 0 "
@@ -205,8 +201,8 @@ def render(layout: Layout, snapshot_date: str | None = None) -> str:
     try:
         latest = con.execute("SELECT max(snapshot_date) FROM snapshots").fetchone()[0]
         day = dt.date.fromisoformat(snapshot_date) if snapshot_date else latest
-        sections = _gap_sections(con) if _has(con, "open_closed_gap_history") else []
-        sections += _lag_sections(con) if _has(con, "open_closed_lag") else []
+        sections = _gap_sections(con) if has_view(con, "open_closed_gap_history") else []
+        sections += _lag_sections(con) if has_view(con, "open_closed_lag") else []
         sections += [s for s in (_adoption_section(con, day), _funding_section(con, day)) if s]
     finally:
         con.close()
