@@ -29,6 +29,7 @@ from opengap.source import SUBMITTED, AsOf, Funding, Source
 NAME = "funding_cited"
 DATA_FILE = Path(__file__).resolve().parent / "data" / "funding_rounds.csv"
 RAW_FILE = "funding_rounds.csv"
+HOMEPAGE = "https://github.com/opengap/opengap/blob/main/extractors/data/funding_rounds.csv"  # the file, reviewed
 PRECISIONS = ("day", "month")
 COLUMNS = Columns(
     required=(
@@ -81,8 +82,7 @@ def fetch(
     """The reviewed file as the day's raw copy (no request: its figures were checked against their citations)."""
     if store.exists(NAME, snapshot_date, RAW_FILE) and not refresh:
         return [store.read(NAME, snapshot_date, RAW_FILE)]
-    url = "https://github.com/opengap/opengap/blob/main/extractors/data/funding_rounds.csv"
-    return [store.write(NAME, snapshot_date, RAW_FILE, DATA_FILE.read_bytes(), url=url, refresh=refresh)]
+    return [store.write(NAME, snapshot_date, RAW_FILE, DATA_FILE.read_bytes(), url=HOMEPAGE, refresh=refresh)]
 
 
 def _row(record: dict[str, str], line: int, meta: RawMeta) -> dict[str, Any]:
@@ -150,7 +150,7 @@ SOURCE = Source(
     name=NAME,
     title="Cited funding rounds",
     what="`data/funding_rounds.csv`: announced rounds, each checked against the public source it cites",
-    homepage="https://github.com/opengap/opengap/blob/main/extractors/data/funding_rounds.csv",
+    homepage=HOMEPAGE,
     license="facts from the cited public sources (URL on every row)",
     parse=parse,
     fetch=fetch,

@@ -55,7 +55,7 @@ _INDEX_ROW = re.compile(
     r"(?P<date>\d{4}-?\d{2}-?\d{2})\s+(?P<file>edgar/\S+)\s*$"
 )
 _XML = re.compile(rb"<XML>\s*(.*?)\s*</XML>", re.DOTALL)
-_FILED = re.compile(rb"FILED AS OF DATE:\s*(\d{8})")
+_FILED = re.compile(rb"FILED AS OF DATE:\s*(\d{4})(\d{2})(\d{2})")
 
 KEY = ("accession",)
 SCHEMA = pa.schema(
@@ -301,13 +301,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         if inner is None:
             raise ParseError(f"{where}: a complete submission without an <XML> document")
         raw = inner.group(1)
-        filed_on = (
-            _date(
-                f"{filed[1][:4].decode()}-{filed[1][4:6].decode()}-{filed[1][6:].decode()}", "FILED AS OF DATE", where
-            )
-            if filed
-            else None
-        )
+        filed_on = _date(b"-".join(filed.groups()).decode(), "FILED AS OF DATE", where) if filed else None
     accession = meta.file.split(".")[1] if meta.file.startswith("formd.") else _accession_in(text, where)
     if not _ACCESSION.match(accession):
         raise ParseError(f"{where}: {accession!r} is not an accession number (0001234567-23-000001)")
