@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -33,8 +34,15 @@ STANCES = ("open", "closed", "mixed")
 UNCLASSIFIED = "unclassified"
 
 
+@cache
+def _companies_sha256() -> str:
+    return hashlib.sha256((DATA_DIR / "companies.csv").read_bytes()).hexdigest()
+
+
+@cache
 def companies() -> pd.DataFrame:
-    """The reviewed companies with their dated stances (one row per company and period)."""
+    """The reviewed companies with their dated stances (one row per company and period), read once per process
+    (a backfill builds many dates); callers derive new frames, never change this one."""
     rows = read_rows(
         "companies.csv", ("org_key", "name", "country", "stance", "effective_from", "reason", "source_url")
     )
@@ -104,10 +112,14 @@ def _announced_twin(rounds: pd.DataFrame, row: Any) -> str | None:
     return min(close)[1] if close else None
 
 
+def _newest(rows: pd.DataFrame) -> pd.Series:
+    return rows.sort_values("retrieved_at", kind="stable")[list(PROVENANCE)].iloc[-1]
+
+
 def by_openness_year(rounds: pd.DataFrame) -> pd.DataFrame:
-    """Year x stance: US dollars raised, rounds, rounds with a dollar figure, companies (counted rounds only)."""
-    counted = rounds[rounds["counted"]]
-    grouped = counted.groupby(["year", "stance"], sort=True)
+    """Year x stance: US dollars raised, rounds, rounds with a dollar figure, companies (counted rounds only),
+    with the provenance of the group's newest round."""
+    grouped = rounds[rounds["counted"]].groupby(["year", "stance"], sort=True)
     out = pd.DataFrame(
         {
             "total_usd": grouped["amount_usd"].sum(min_count=1).astype("Int64"),
@@ -115,8 +127,8 @@ def by_openness_year(rounds: pd.DataFrame) -> pd.DataFrame:
             "rounds_with_usd": grouped["amount_usd"].count(),
             "companies": grouped["org_key"].nunique(),
         }
-    ).reset_index()
-    return out
+    )
+    return out.join(grouped.apply(_newest, include_groups=False)).reset_index()
 
 
 def comparison(rounds: pd.DataFrame) -> pd.DataFrame:
@@ -155,10 +167,6 @@ def comparison(rounds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _newest(rows: pd.DataFrame) -> pd.Series:
-    return rows.sort_values("retrieved_at", kind="stable")[list(PROVENANCE)].iloc[-1]
-
-
 def funding_tables(sources: Mapping[str, Source], on_date: Mapping[str, pd.DataFrame | None]) -> dict:
     """``companies``, ``funding_rounds``, ``funding_by_openness_year`` and ``funding_comparison`` (empty when no
     funding source is in the snapshot). The aggregates carry the provenance of their group's newest round."""
@@ -170,14 +178,11 @@ def funding_tables(sources: Mapping[str, Source], on_date: Mapping[str, pd.DataF
     registry = companies().assign(
         source="companies.csv",
         retrieved_at=newest["retrieved_at"],
-        raw_sha256=hashlib.sha256((DATA_DIR / "companies.csv").read_bytes()).hexdigest(),
+        raw_sha256=_companies_sha256(),
     )
-    yearly = by_openness_year(rounds)
-    groups = counted.groupby(["year", "stance"], sort=True)
-    yearly = yearly.join(groups.apply(_newest, include_groups=False), on=["year", "stance"])
     return {
         "companies": registry,
         "funding_rounds": rounds,
-        "funding_by_openness_year": yearly,
+        "funding_by_openness_year": by_openness_year(rounds),
         "funding_comparison": comparison(rounds).assign(**newest.to_dict()),
     }
