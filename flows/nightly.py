@@ -65,7 +65,7 @@ def nightly(
             docs=docs,
             allow_row_drop=tuple(allow_row_drop or ()),
         )
-        if outcome.published and outcome.latest_moved:  # the report people look at, for the new latest snapshot
+        if outcome.published:  # the report people look at, which its manifest names
             write_report(Layout(settings.data_dir), snapshot_date)
         collect_garbage(Layout(settings.data_dir))
     if outcome.status == "quarantined":

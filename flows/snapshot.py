@@ -239,6 +239,8 @@ def make_snapshot(
                 snapshot_date, "quarantined", run_id, report.summary(), False, result.quarantine_path, rows
             )
         manifest["exports"] = [f"exports/{snapshot_date}/{f}" for f in stage_exports(layout, run_id, tables)]
+        if mode != "backfill":  # the nightly and replay runs write it once the snapshot is published
+            manifest["report"] = f"reports/{snapshot_date}.html"
         result = commit(layout, manifest, update_latest=update_latest)
         return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
 

@@ -158,17 +158,18 @@ def print_summary(data_dir: str, snapshot_date: str | None = None) -> None:
             f"Changes since {changed['compared_with']}: {counts}; {changed['beyond_threshold']} beyond threshold"
         )
     console.print(f"DuckDB catalog: {layout.catalog_path}")
-    report = layout.path(f"reports/{manifest['snapshot_date']}.html")
-    if layout.storage.is_file(report):
-        console.print(f"Report:         {layout.storage.uri(report)}")
+    if report := manifest.get("report"):
+        written = layout.storage.is_file(layout.path(report))
+        missing = "" if written else " (not written: run `opengap report`)"
+        console.print(f"Report:         {layout.storage.uri(layout.path(report))}{missing}")
     if validation.get("docs_index"):
         console.print(f"Data Docs:      {layout.storage.url_of(validation['docs_index'])}")
     if "open_closed_gap" in manifest["tables"]:
         print_headline(layout, manifest["snapshot_date"])
     if "family_adoption" in manifest["tables"]:
         print_adoption(layout, manifest["snapshot_date"])
-    if "funding_comparison" in manifest["tables"]:
-        print_funding(layout, manifest["snapshot_date"])
+    if "claims_check" in manifest["tables"]:
+        print_claims(layout, manifest["snapshot_date"])
 
 
 def print_headline(layout: Layout, snapshot_date: str) -> None:
@@ -229,22 +230,22 @@ def print_adoption(layout: Layout, snapshot_date: str) -> None:
     console.print(adoption)
 
 
-def print_funding(layout: Layout, snapshot_date: str) -> None:
-    """Funding by openness against the published figures it is compared with (funding_comparison)."""
+def print_claims(layout: Layout, snapshot_date: str) -> None:
+    """Each published claim next to what our data says (claims_check): on its own date, or the nearest."""
     from warehouse.catalog import connect
+    from warehouse.report import number
 
     con = connect(layout, layout.catalog_path, read_only=True)
     rows = con.execute(
-        "SELECT claim_id, stance, period_from, period_to, claimed_usd, ours_usd, our_rounds FROM funding_comparison "
-        "WHERE snapshot_date = ? ORDER BY stance",
+        "SELECT claim, claim_as_of, claimed_value, unit, measured_on, measured_as_of, same_date, our_value "
+        "FROM claims_check WHERE snapshot_date = ? ORDER BY claim_id, NOT same_date, measured_on",
         [dt.date.fromisoformat(snapshot_date)],
     ).fetchall()
     con.close()
-    table = Table("claim", "stance", "period", "claimed", "ours (rounds)", title="Funding by openness vs the claims")
-    for claim, stance, start, end, claimed, ours, rounds in rows:
-        table.add_row(
-            claim, stance, f"{start.year}–{end.year}", f"${claimed / 1e9:.1f}B", f"${ours / 1e9:.1f}B ({rounds})"
-        )
+    table = Table("claim (its date)", "claimed", "measured on (date)", "ours", title="Claims check")
+    for claim, as_of, claimed, unit, on, measured_as_of, same, ours in rows:
+        when = "" if measured_as_of is None else f" ({measured_as_of}{'' if same else ', nearest'})"
+        table.add_row(f"{claim} ({as_of})", number(claimed, unit), f"{on}{when}", number(ours, unit))
     console.print(table)
 
 

@@ -45,6 +45,7 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
         "companies": 20,  # 14 companies, 6 of them in two stance periods (closed, then mixed)
         "funding_by_openness_year": 11,  # 2022-2025 x open, closed, mixed, unclassified (where any)
         "funding_comparison": 2,  # CB Insights' open and closed figures
+        "claims_check": 4,  # those two, and two DeepSeek-R1 counts with no data in the archive
         "openness_evidence": 328,
         "openness_conflicts": 3,  # dated curated overrides correcting Epoch (Grok-2, Phi-4-mini, Phi-4-multimodal)
         "unmatched_names": 51,  # 11 Ollama family names (llama3.1, qwen2.5, …) name no single model
@@ -53,7 +54,9 @@ def test_offline_replay_publishes_a_snapshot_that_answers_the_question(tmp_path)
     # The marts as CSV beside the dictionary, moved in with the snapshot.
     exports = set(manifest["exports"])
     assert {"exports/2026-10-02/open_closed_gap.csv", "exports/2026-10-02/data-dictionary.md"} <= exports
-    assert len(exports) == 10  # nine marts and the dictionary
+    assert len(exports) == 11  # ten marts and the dictionary
+    # The report people look at, named by its manifest and written once the snapshot is published.
+    assert manifest["report"] == "reports/2026-10-02.html" and (tmp_path / manifest["report"]).is_file()
     gap_csv = (tmp_path / "exports" / "2026-10-02" / "open_closed_gap.csv").read_text().splitlines()
     assert len(gap_csv) == 1 + 3 and gap_csv[0].startswith('"board","category"')
     lm = manifest["sources"]["lmarena"]

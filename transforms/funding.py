@@ -27,6 +27,7 @@ import pandas as pd
 
 from opengap.contracts import PROVENANCE
 from opengap.source import Source, column
+from transforms.claims import FUNDING_USD, claims
 from transforms.curated import DATA_DIR, read_rows
 
 DUPLICATE_WINDOW_DAYS = 90
@@ -133,23 +134,19 @@ def by_openness_year(rounds: pd.DataFrame) -> pd.DataFrame:
 
 def comparison(rounds: pd.DataFrame) -> pd.DataFrame:
     """The claims of ``data/claims.csv`` about funding by openness, next to the same sum over our rounds."""
-    claims = pd.DataFrame(
-        read_rows(
-            "claims.csv",
-            ("claim_id", "stance", "period_from", "period_to", "value_usd", "source_url", "source_title", "quote"),
-        )
-    )
+    published = claims()
+    published = published[published["measure"] == FUNDING_USD]
     counted = rounds[rounds["counted"]]
     out = []
-    for claim in claims.itertuples():
-        start, end = dt.date.fromisoformat(claim.period_from), dt.date.fromisoformat(claim.period_to)
-        ours = counted[(counted["stance"] == claim.stance) & counted["dated_on"].between(start, end)]
-        claimed = int(claim.value_usd)
+    for claim in published.itertuples():
+        start, end = claim.period_from, claim.period_to
+        ours = counted[(counted["stance"] == claim.subject) & counted["dated_on"].between(start, end)]
+        claimed = int(claim.claimed_value)
         total = int(ours["amount_usd"].sum()) if ours["amount_usd"].notna().any() else 0
         out.append(
             {
                 "claim_id": claim.claim_id,
-                "stance": claim.stance,
+                "stance": claim.subject,
                 "period_from": start,
                 "period_to": end,
                 "claimed_usd": claimed,

@@ -69,6 +69,8 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str)
             head = top(rows, n)
             record[f"open_in_top{n}"], record[f"top{n}_size"] = _count(head, "open"), len(head)
             record[f"open_share_top{n}"] = record[f"open_in_top{n}"] / len(head)
+        named = top(rows, 10)
+        record["open_top10_models"] = ", ".join(named.loc[named["openness"] == "open", "model_name"]) or None
         record["unknown_in_top10"] = _count(top(rows, 10), None)
         head = top(rows, 20)
         record["unknown_share_top20"] = _count(head, None) / len(head)

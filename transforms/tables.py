@@ -9,9 +9,10 @@ from extractors import registry
 from opengap.contracts import PROVENANCE_FIELDS, TableSpec
 from transforms import dimension
 
-SCHEMA_VERSION = 5  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
+SCHEMA_VERSION = 6  # 2: models one row per canonical model, evidence pooled; 3: top N by rating, with counts;
 # 4: models.open_weights_since, openness_evidence.observed_on; open_adoption; 5: hub_children, hub_derivatives,
-# hub_models.renamed_from; companies, funding_rounds, funding_by_openness_year, funding_comparison
+# hub_models.renamed_from; companies, funding_rounds, funding_by_openness_year, funding_comparison;
+# 6: open_closed_gap.open_top10_models, claims_check
 
 
 def _side(side: str) -> list[pa.Field]:
@@ -42,6 +43,7 @@ OPEN_CLOSED_GAP = TableSpec(
             pa.field("open_in_top10", pa.int64(), nullable=False),
             pa.field("top10_size", pa.int64(), nullable=False),  # N, or fewer on a board with fewer models
             pa.field("open_share_top10", pa.float64(), nullable=False),
+            pa.field("open_top10_models", pa.string()),  # the open ones among them, by name (null: none)
             pa.field("open_in_top20", pa.int64(), nullable=False),
             pa.field("top20_size", pa.int64(), nullable=False),
             pa.field("open_share_top20", pa.float64(), nullable=False),
@@ -308,6 +310,38 @@ FUNDING_COMPARISON = TableSpec(
 )
 
 FUNDING_TABLES = (COMPANIES, FUNDING_ROUNDS, FUNDING_BY_OPENNESS_YEAR, FUNDING_COMPARISON)
+
+CLAIMS_CHECK = TableSpec(
+    "claims_check",
+    pa.schema(
+        [
+            pa.field("claim_id", pa.string(), nullable=False),  # transforms/data/claims.csv
+            pa.field("claim", pa.string(), nullable=False),
+            pa.field("measure", pa.string(), nullable=False),
+            pa.field("subject", pa.string(), nullable=False),  # a board, a Hub family, an openness stance
+            pa.field("claim_as_of", pa.date32(), nullable=False),  # the date the claim describes
+            pa.field("claimed_value", pa.float64(), nullable=False),
+            pa.field("unit", pa.string(), nullable=False),
+            pa.field("same_date", pa.bool_(), nullable=False),  # false: the nearest date our data has
+            pa.field("measured_on", pa.string(), nullable=False),  # board/category, hub_derivatives/<method>, ...
+            pa.field("measured_as_of", pa.date32()),  # the board's publish date, the period's end; null: no data
+            pa.field("our_value", pa.float64()),
+            pa.field("our_detail", pa.string(), nullable=False),
+            pa.field("difference", pa.float64()),  # ours minus claimed
+            pa.field("how_it_differs", pa.string(), nullable=False),
+            pa.field("claim_source_url", pa.string(), nullable=False),
+            pa.field("claim_source_title", pa.string(), nullable=False),
+            pa.field("claim_quote", pa.string(), nullable=False),
+            *PROVENANCE_FIELDS,  # of the table row measured (claims.csv itself where nothing was)
+        ]
+    ),
+    ("claim_id", "measured_on", "same_date"),
+    "Each published claim (transforms/data/claims.csv) next to what our data says for the same date and "
+    "definition; where a source cannot speak for that date, the snapshot's own measurement, marked as another date.",
+    as_of="the claim's date, rebuilt from this snapshot's parsed rows (transforms/claims.py); same_date false: "
+    "this snapshot",
+    values={"measure": ("open_in_top10", "derivatives", "funding_usd")},
+)
 CHANGES = TableSpec(
     "changes",
     pa.schema(
@@ -340,6 +374,7 @@ MARTS = (
     "funding_rounds",
     "funding_by_openness_year",
     "funding_comparison",
+    "claims_check",
 )
 
 
@@ -354,6 +389,7 @@ def table_specs() -> dict[str, TableSpec]:
         *adoption,
         HUB_DERIVATIVES,
         *FUNDING_TABLES,
+        CLAIMS_CHECK,
         CHANGES,
         *AUDIT_TABLES,
     ]

@@ -116,7 +116,9 @@ def build_catalog(layout: Layout, manifests: list[dict[str, Any]], latest_date: 
     views = []
     for table, paths in sorted(files.items()):
         views.append(
-            f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(sorted(paths))}, hive_partitioning = true);"
+            # union_by_name: a column added by a later schema version reads as null in older snapshots
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(sorted(paths))}, "
+            "hive_partitioning = true, union_by_name = true);"
         )
         if latest_date:
             views.append(

@@ -195,6 +195,43 @@ def _funding_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> 
     return _section("Funding by openness per year", takeaway, bar_chart(bars, "funding", "USD billion"), note)
 
 
+def number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "no data"
+    return f"${value / 1e9:.1f}B" if unit == "USD" else f"{value:,.0f}"
+
+
+def _claims_section(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> str | None:
+    """The claims check as a table: each claim, what our data says on its date (or the nearest), and why."""
+    if not has_view(con, "claims_check"):
+        return None
+    rows = con.execute(
+        "SELECT claim, claim_as_of, claimed_value, unit, measured_on, measured_as_of, same_date, our_value, "
+        "our_detail, how_it_differs, claim_source_url FROM claims_check WHERE snapshot_date = ? "
+        "ORDER BY claim_id, NOT same_date, measured_on",
+        [snapshot_date],
+    ).fetchall()
+    if not rows:
+        return None
+    cells = []
+    for claim, as_of, claimed, unit, on, measured_as_of, same, ours, detail, why, url in rows:
+        when = f"{measured_as_of}" + ("" if same else " (nearest date we have)") if measured_as_of else ""
+        cells.append(
+            f"<tr><td>{html.escape(claim)} ({as_of})</td><td>{number(claimed, unit)}</td>"
+            f"<td>{html.escape(on)}<br>{html.escape(when)}</td><td>{number(ours, unit)}</td>"
+            f"<td>{html.escape(detail)}<details><summary>how it differs</summary>{html.escape(why)}<br>"
+            f"source: {html.escape(url)}</details></td></tr>"
+        )
+    checked = {r[0] for r in rows if r[6] and r[7] is not None}
+    takeaway = f"{len(checked)} of {len({r[0] for r in rows})} claims can be measured on their own date in our data."
+    table = (
+        "<table><tr><th>claim (its date)</th><th>claimed</th><th>measured on</th><th>ours</th><th>detail</th></tr>"
+        + "".join(cells)
+        + "</table>"
+    )
+    return _section("Claims check", takeaway, table, "claims_check: each claim next to our data (claims.csv).")
+
+
 def render(layout: Layout, snapshot_date: str | None = None) -> str:
     """The report's HTML for ``snapshot_date`` (default: the latest published snapshot)."""
     con = connect(layout, layout.catalog_path, read_only=True)
@@ -203,12 +240,14 @@ def render(layout: Layout, snapshot_date: str | None = None) -> str:
         day = dt.date.fromisoformat(snapshot_date) if snapshot_date else latest
         sections = _gap_sections(con) if has_view(con, "open_closed_gap_history") else []
         sections += _lag_sections(con) if has_view(con, "open_closed_lag") else []
-        sections += [s for s in (_adoption_section(con, day), _funding_section(con, day)) if s]
+        extra = (_adoption_section(con, day), _funding_section(con, day), _claims_section(con, day))
+        sections += [s for s in extra if s]
     finally:
         con.close()
     style = (
         "body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}"
         ".takeaway{font-weight:bold}.note{color:#555;font-size:90%}section{margin-bottom:2em}"
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}"
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
