@@ -138,6 +138,33 @@ def _checkpoints(suites: dict[str, dict[str, Any]], docs_dir: Path | None) -> _C
     return cached[1]
 
 
+def failures_of(table: str, results: list[Any]) -> list[Failure]:
+    """The failed expectations among GX's ``results`` for ``table``, by expectation and column (GX's own order
+    depends on which expectations run together); an expectation that raised is logged too."""
+    found = []
+    for res in results:
+        if res.success:
+            continue
+        cfg = res.expectation_config
+        found.append(
+            Failure(
+                table=table,
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])) or None,
+                severity=str(getattr(cfg.severity, "value", cfg.severity)),
+                why=(cfg.meta or {}).get("why", ""),
+                observed=_json_safe(res.result.get("observed_value")),
+                unexpected_count=res.result.get("unexpected_count", res.result.get("missing_count")),
+                examples=_json_safe(
+                    res.result.get("partial_unexpected_list") or res.result.get("partial_missing_list")
+                ),
+            )
+        )
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            log.error("expectation %s on %s raised: %s", cfg.type, table, res.exception_info.get("exception_message"))
+    return sorted(found, key=lambda f: (f.expectation, f.column or "", f.why))
+
+
 def validate_tables(
     tables: dict[str, pa.Table],
     docs_dir: Path | None = None,
@@ -155,34 +182,10 @@ def validate_tables(
         checkpoint, evaluated = checkpoints.checkpoints[name]
         frame: pd.DataFrame = tables[name].to_pandas()
         result = checkpoint.run(batch_parameters={"dataframe": frame})
-        failed = 0
-        for run in result.run_results.values():
-            for res in run.results:
-                if res.success:
-                    continue
-                failed += 1
-                cfg = res.expectation_config
-                severity = str(getattr(cfg.severity, "value", cfg.severity))
-                failure = Failure(
-                    table=name,
-                    expectation=cfg.type,
-                    column=cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])) or None,
-                    severity=severity,
-                    why=(cfg.meta or {}).get("why", ""),
-                    observed=_json_safe(res.result.get("observed_value")),
-                    unexpected_count=res.result.get("unexpected_count", res.result.get("missing_count")),
-                    examples=_json_safe(
-                        res.result.get("partial_unexpected_list") or res.result.get("partial_missing_list")
-                    ),
-                )
-                (report.blocking if severity == BLOCKING else report.warnings).append(failure)
-                if res.exception_info and res.exception_info.get("raised_exception"):
-                    log.error(
-                        "expectation %s on %s raised: %s",
-                        cfg.type,
-                        name,
-                        res.exception_info.get("exception_message"),
-                    )
+        failures = [f for run in result.run_results.values() for f in failures_of(name, run.results)]
+        for failure in failures:
+            (report.blocking if failure.severity == BLOCKING else report.warnings).append(failure)
+        failed = len(failures)
         report.tables[name] = {"evaluated": evaluated, "failed": failed}
     report.success = not report.blocking
     if docs_dir is not None and (docs_dir / "index.html").is_file():

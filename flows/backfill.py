@@ -18,8 +18,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import registry
 from flows.dates import date_range, publication_dates
-from flows.snapshot import SnapshotOutcome
-from flows.tasks import land_raw, parse_source, snapshot_for_date
+from flows.snapshot import RawInput, SnapshotOutcome, StagedSnapshot, finish_snapshot
+from flows.tasks import land_raw, parse_source, snapshot_for_date, stage_for_date, validate_together
 from opengap.config import DEFAULT_ARCHIVE, load_settings, snapshot_date
 from opengap.errors import OpengapError
 from opengap.source import PUBLISHED
@@ -51,6 +51,69 @@ class BackfillReport:
     @property
     def ok(self) -> bool:
         return not self.quarantined and not self.failed
+
+
+# Dates validated together (one Great Expectations run per table over all of them, expectations/batched.py):
+# enough to spread GX's per-run cost thin, few enough that the catalog and the progress bar move every few seconds
+# and a killed run loses little.
+DATES_PER_VALIDATION = 50
+
+
+def _failed(day: str, exc: Exception) -> SnapshotOutcome:
+    # one bad date must not stop the others; it is reported at the end
+    return SnapshotOutcome(day, "failed", detail=f"{exc.__class__.__name__}: {exc}")
+
+
+def _one_date_at_a_time(
+    inputs: list[RawInput], dates: list[str], data_dir: str, force: bool
+) -> Iterator[tuple[str, SnapshotOutcome]]:
+    """Each date built, validated (with its Data Docs) and published by its own task."""
+    futures = {
+        snapshot_for_date.submit(inputs, day, data_dir, "backfill", force=force, docs=True, update_latest=False): day
+        for day in dates
+    }
+    for future in as_completed(futures):
+        day = futures[future]
+        try:
+            yield day, future.result()
+        except Exception as exc:
+            yield day, _failed(day, exc)
+
+
+def _dates_together(
+    inputs: list[RawInput], dates: list[str], data_dir: str, force: bool, layout: Layout
+) -> Iterator[tuple[str, SnapshotOutcome]]:
+    """Every date built and staged by the task runner's workers; each group of dates validated in one run per
+    table, then published or quarantined one by one here, and the catalog and ``latest`` refreshed once per
+    group (never per date: rebuilding the catalog reads every manifest, which grows with the backfill)."""
+    staging = [(day, stage_for_date.submit(inputs, day, data_dir, "backfill", force)) for day in dates]
+    for first in range(0, len(staging), DATES_PER_VALIDATION):
+        group = staging[first : first + DATES_PER_VALIDATION]
+        staged: list[StagedSnapshot] = []
+        for day, future in group:
+            try:
+                result = future.result()
+            except Exception as exc:
+                yield day, _failed(day, exc)
+                continue
+            if isinstance(result, SnapshotOutcome):
+                yield day, result  # skipped
+            else:
+                staged.append(result)
+        if not staged:
+            continue
+        try:
+            reports = validate_together.submit(staged, data_dir, f"{staged[0].snapshot_date}..").result()
+        except Exception as exc:
+            for one in staged:
+                yield one.snapshot_date, _failed(one.snapshot_date, exc)
+            continue
+        for one in staged:
+            try:
+                yield one.snapshot_date, finish_snapshot(one, reports[one.snapshot_date], data_dir, update_latest=False)
+            except Exception as exc:
+                yield one.snapshot_date, _failed(one.snapshot_date, exc)
+        publish_latest(layout)
 
 
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -89,31 +152,20 @@ def backfill(
             dates = publication_dates(start, end, published)
         for planned, _ in list(_listeners):
             planned(dates)
-        # Workers (possibly on other machines) publish their dates' files and manifests; the catalog and the
-        # `latest` pointer are updated here, in one process, so concurrent workers never race on them.
-        futures = [
-            snapshot_for_date.submit(
-                inputs, day, settings.data_dir, "backfill", force=force, docs=docs, update_latest=False
-            )
-            for day in dates
-        ]
         report = BackfillReport()
-        by_future = dict(zip(futures, dates, strict=True))
-        for future in as_completed(futures):
-            day = by_future[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # one bad date must not stop the others; it is reported at the end
-                report.failed[day] = f"{exc.__class__.__name__}: {exc}"
-                outcome = SnapshotOutcome(day, "failed", detail=report.failed[day])
+        if docs:  # Data Docs are written per date: each date is validated on its own
+            outcomes = _one_date_at_a_time(inputs, dates, settings.data_dir, force)
+        else:
+            outcomes = _dates_together(inputs, dates, settings.data_dir, force, layout)
+        for day, outcome in outcomes:
+            if outcome.status == "published":
+                report.published.append(day)
+            elif outcome.status == "skipped":
+                report.skipped.append(day)
+            elif outcome.status == "quarantined":
+                report.quarantined[day] = outcome.quarantine_path or ""
             else:
-                if outcome.status == "published":
-                    report.published.append(day)
-                    publish_latest(layout)
-                elif outcome.status == "skipped":
-                    report.skipped.append(day)
-                else:
-                    report.quarantined[day] = outcome.quarantine_path or ""
+                report.failed[day] = outcome.detail
             for _, done in list(_listeners):
                 done(outcome)
         publish_latest(layout)  # also after a re-run that only skipped: finishes a publish killed mid-way

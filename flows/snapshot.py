@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from expectations.generated import decreases, row_count_change
-from expectations.validate import validate_tables
+from expectations.validate import ValidationReport, validate_tables
 from extractors import registry
 from extractors.base import drift_of, notes_of
 from extractors.raw_store import RawStore, utc_now_iso
@@ -159,20 +159,27 @@ def _skip_reason(layout: Layout, snapshot_date: str, fingerprint: str, mode: str
     return None
 
 
-def make_snapshot(
+@dataclass
+class StagedSnapshot:
+    """A built snapshot in its staging folder, with its manifest but for the validation result."""
+
+    snapshot_date: str
+    run_id: str
+    manifest: dict[str, Any]
+    floors: dict[str, list[dict[str, Any]]]  # this run's extra expectations (checks against the previous snapshot)
+
+
+def stage_snapshot(
     inputs: list[RawInput],
     snapshot_date: str,
     data_dir: str,
     mode: str,
     *,
     force: bool = False,
-    docs: bool = True,
-    update_latest: bool = True,
     allow_row_drop: tuple[str, ...] = (),
-) -> SnapshotOutcome:
-    """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
-    ``update_latest=False`` leaves the catalog and ``latest`` to the caller (see ``publish_latest``);
-    ``allow_row_drop`` names tables whose rows may fall more than their contract allows (a known change)."""
+) -> StagedSnapshot | SnapshotOutcome:
+    """Build the snapshot of ``snapshot_date`` from ``inputs`` and stage its tables and CSV exports; or say why
+    it is skipped (a SnapshotOutcome)."""
     layout = Layout(data_dir)
     files = {i.source: i.files() for i in inputs}  # read each metadata file once per snapshot
     fingerprint = inputs_fingerprint(files)
@@ -195,54 +202,101 @@ def make_snapshot(
         specs = table_specs()
         staged = stage_tables(layout, run_id, snapshot_date, tables, specs)
         baseline, floors = _against_previous(layout, snapshot_date, mode, staged, tables, specs, allow_row_drop)
-        with tempfile.TemporaryDirectory(prefix=docs_folder_prefix()) as local_docs:
-            # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
-            report = validate_tables(
-                read_staged(layout, run_id, staged), docs_dir=Path(local_docs) if docs else None, extra=floors
-            )
-            if docs:
-                layout.storage.upload_tree(Path(local_docs), f"{layout.staging(run_id)}/docs")
-        manifest = {
-            "snapshot_date": snapshot_date,
-            "run_id": run_id,
-            "mode": mode,
-            "created_at": utc_now_iso(),
-            "code_version": code_version(),
-            "schema_version": SCHEMA_VERSION,
-            "openness_rule_version": openness.rule_version(),
-            "inputs_fingerprint": fingerprint,
-            "tables": staged,
-            "as_of": {name: specs[name].as_of for name in staged},
-            "leaderboard_publish_dates": _publish_dates(tables),
-            "identity": _identity_counts(tables),
-            "sources": {
-                i.source: {
-                    "title": (declared := registry.get(i.source)).title,
-                    "homepage": declared.homepage,
-                    "license": declared.license,
-                    **({"attribution": declared.attribution} if declared.attribution else {}),
-                    "raw_date": i.raw_date,
-                    "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
-                    "files": [{**f, **parse_reports(i, files[i.source]).get(f["file"], {})} for f in files[i.source]],
-                    **({"fetch_log": log} if (log := RawStore(i.root).fetch_log(i.source, i.raw_date)) else {}),
-                }
-                for i in inputs
-            },
-            "validation": report.to_dict(),
-            **({"row_count_baseline": baseline} if baseline else {}),
-            **({"changes": _change_summary(tables[CHANGES.name])} if CHANGES.name in tables else {}),
-        }
-        rows = {name: info["rows"] for name, info in staged.items()}
+        exports = [f"exports/{snapshot_date}/{f}" for f in stage_exports(layout, run_id, tables)]
+    manifest = {
+        "snapshot_date": snapshot_date,
+        "run_id": run_id,
+        "mode": mode,
+        "created_at": utc_now_iso(),
+        "code_version": code_version(),
+        "schema_version": SCHEMA_VERSION,
+        "openness_rule_version": openness.rule_version(),
+        "inputs_fingerprint": fingerprint,
+        "tables": staged,
+        "as_of": {name: specs[name].as_of for name in staged},
+        "leaderboard_publish_dates": _publish_dates(tables),
+        "identity": _identity_counts(tables),
+        "sources": {
+            i.source: {
+                "title": (declared := registry.get(i.source)).title,
+                "homepage": declared.homepage,
+                "license": declared.license,
+                **({"attribution": declared.attribution} if declared.attribution else {}),
+                "raw_date": i.raw_date,
+                "raw_dir": f"{i.root}/{i.source}/{i.raw_date}",
+                "files": [{**f, **parse_reports(i, files[i.source]).get(f["file"], {})} for f in files[i.source]],
+                **({"fetch_log": log} if (log := RawStore(i.root).fetch_log(i.source, i.raw_date)) else {}),
+            }
+            for i in inputs
+        },
+        "validation": None,  # filled by finish_snapshot
+        **({"row_count_baseline": baseline} if baseline else {}),
+        **({"changes": _change_summary(tables[CHANGES.name])} if CHANGES.name in tables else {}),
+        "exports": exports,
+    }
+    if mode != "backfill":  # the nightly and replay runs write it once the snapshot is published
+        manifest["report"] = f"reports/{snapshot_date}.html"
+    return StagedSnapshot(snapshot_date, run_id, manifest, floors)
+
+
+def validate_staged(staged: StagedSnapshot, data_dir: str, *, docs: bool = True) -> ValidationReport:
+    """Validate the staged tables as written (with this run's extra expectations); Data Docs into staging."""
+    layout = Layout(data_dir)
+    tables = read_staged(layout, staged.run_id, staged.manifest["tables"])
+    with tempfile.TemporaryDirectory(prefix=docs_folder_prefix()) as local_docs:
+        # GX writes Data Docs to a local folder; they travel with the staged snapshot from there.
+        report = validate_tables(tables, docs_dir=Path(local_docs) if docs else None, extra=staged.floors)
+        if docs:
+            layout.storage.upload_tree(Path(local_docs), f"{layout.staging(staged.run_id)}/docs")
+    return report
+
+
+def finish_snapshot(
+    staged: StagedSnapshot, report: ValidationReport, data_dir: str, *, update_latest: bool = True
+) -> SnapshotOutcome:
+    """Publish the staged snapshot if ``report`` has no blocking failure, else quarantine it."""
+    layout = Layout(data_dir)
+    manifest = {**staged.manifest, "validation": report.to_dict()}
+    rows = {name: info["rows"] for name, info in manifest["tables"].items()}
+    with date_lock(layout, staged.snapshot_date):
         if not report.success:
+            del manifest["exports"]
+            manifest.pop("report", None)
             result = quarantine(layout, manifest)
             return SnapshotOutcome(
-                snapshot_date, "quarantined", run_id, report.summary(), False, result.quarantine_path, rows
+                staged.snapshot_date,
+                "quarantined",
+                staged.run_id,
+                report.summary(),
+                False,
+                result.quarantine_path,
+                rows,
             )
-        manifest["exports"] = [f"exports/{snapshot_date}/{f}" for f in stage_exports(layout, run_id, tables)]
-        if mode != "backfill":  # the nightly and replay runs write it once the snapshot is published
-            manifest["report"] = f"reports/{snapshot_date}.html"
         result = commit(layout, manifest, update_latest=update_latest)
-        return SnapshotOutcome(snapshot_date, "published", run_id, report.summary(), result.latest_moved, None, rows)
+    outcome = SnapshotOutcome(staged.snapshot_date, "published", staged.run_id, report.summary(), result.latest_moved)
+    outcome.rows = rows
+    return outcome
+
+
+def make_snapshot(
+    inputs: list[RawInput],
+    snapshot_date: str,
+    data_dir: str,
+    mode: str,
+    *,
+    force: bool = False,
+    docs: bool = True,
+    update_latest: bool = True,
+    allow_row_drop: tuple[str, ...] = (),
+) -> SnapshotOutcome:
+    """Build, validate and publish (or quarantine) the snapshot of ``snapshot_date`` from ``inputs``.
+    ``update_latest=False`` leaves the catalog and ``latest`` to the caller (see ``publish_latest``);
+    ``allow_row_drop`` names tables whose rows may fall more than their contract allows (a known change)."""
+    staged = stage_snapshot(inputs, snapshot_date, data_dir, mode, force=force, allow_row_drop=allow_row_drop)
+    if isinstance(staged, SnapshotOutcome):
+        return staged
+    report = validate_staged(staged, data_dir, docs=docs)
+    return finish_snapshot(staged, report, data_dir, update_latest=update_latest)
 
 
 def _changes(layout: Layout, snapshot_date: str, mode: str, tables: dict[str, Any]) -> pd.DataFrame | None:

@@ -8,14 +8,26 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from expectations.batched import validate_dates
+from expectations.validate import ValidationReport
 from extractors import registry
 from extractors.http import make_session
 from extractors.raw_store import RawStore, utc_now_iso
-from flows.snapshot import RawInput, SnapshotOutcome, load_parsed, make_snapshot, parse_reports
+from flows.snapshot import (
+    RawInput,
+    SnapshotOutcome,
+    StagedSnapshot,
+    load_parsed,
+    make_snapshot,
+    parse_reports,
+    stage_snapshot,
+)
 from opengap.config import Settings, today_utc
 from opengap.errors import RawStoreError, TransientFetchError
 from opengap.storage import Storage
 from transforms.as_of import LeaderboardHistory
+from warehouse.layout import Layout
+from warehouse.publish import read_staged
 
 
 def _is_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -134,3 +146,18 @@ def snapshot_for_date(
     else:
         logger.info("%s %s (%s)", snapshot_date, outcome.status, outcome.detail)
     return outcome
+
+
+@task(cache_policy=NO_CACHE, task_run_name="stage-{snapshot_date}")
+def stage_for_date(
+    inputs: list[RawInput], snapshot_date: str, data_dir: str, mode: str, force: bool
+) -> StagedSnapshot | SnapshotOutcome:
+    """Build and stage one snapshot date (validated later with other dates: ``validate_together``)."""
+    return stage_snapshot(inputs, snapshot_date, data_dir, mode, force=force)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="validate-{label}")
+def validate_together(staged: list[StagedSnapshot], data_dir: str, label: str) -> dict[str, ValidationReport]:
+    """Validate the staged dates' tables with one Great Expectations run per table (expectations/batched.py)."""
+    layout = Layout(data_dir)
+    return validate_dates({s.snapshot_date: read_staged(layout, s.run_id, s.manifest["tables"]) for s in staged})

@@ -1,0 +1,75 @@
+"""Validating many dates in one Great Expectations run per table gives each date the report it gets alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from conftest import ARCHIVE
+from expectations.batched import validate_dates
+from expectations.validate import validate_tables
+from flows.snapshot import RawInput, load_parsed
+from transforms.build import build_snapshot
+
+# The archive's first board (too few rows: blocking), an early one whose gap lacks a closed model (warnings), a
+# later one that passes, and the newest.
+DATES = ["2023-05-08", "2023-12-06", "2024-08-28", "2026-10-02"]
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, dict[str, pa.Table]]:
+    parsed = {"lmarena": load_parsed(RawInput("lmarena", str(ARCHIVE / "raw"), "2026-10-02"))}
+    return {
+        d: build_snapshot(parsed, dt.date.fromisoformat(d), {"lmarena": "2026-10-02"}, check_claims=False)
+        for d in DATES
+    }
+
+
+def _as_json(report) -> str:
+    return json.dumps(report.to_dict(), sort_keys=True, default=str)  # NaN examples compare equal as text
+
+
+def _replace(table: pa.Table, column: str, values: list) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(column), column, pa.array(values, table[column].type))
+
+
+def test_each_date_gets_the_report_it_gets_alone(tables) -> None:
+    tables = {d: dict(t) for d, t in tables.items()}
+    # Break two dates differently: a duplicated key on one (uniqueness is checked per date, not across dates,
+    # where every board repeats its models), too many unknown tiers in the text top 50 on another (a `mostly`
+    # check), an out-of-range rating on the newest.
+    scores = tables["2023-12-06"]["leaderboard_scores"]
+    tables["2023-12-06"]["leaderboard_scores"] = pa.concat_tables([scores, scores.slice(0, 1)])
+    scores = tables["2024-08-28"]["leaderboard_scores"]
+    top = pc.and_(pc.equal(scores["board"], "text"), pc.less_equal(scores["rank"], 50)).to_pylist()
+    tiers = scores["openness_tier"].to_pylist()
+    unknown = [i for i, t in enumerate(top) if t][::4]  # a quarter of the top 50
+    tables["2024-08-28"]["leaderboard_scores"] = _replace(
+        scores, "openness_tier", ["unknown" if i in unknown else t for i, t in enumerate(tiers)]
+    )
+    scores = tables["2026-10-02"]["leaderboard_scores"]
+    tables["2026-10-02"]["leaderboard_scores"] = _replace(scores, "rating", [-5.0, *scores["rating"].to_pylist()[1:]])
+
+    alone = {d: validate_tables(t) for d, t in tables.items()}
+    together = validate_dates(tables)
+    assert {d: _as_json(r) for d, r in together.items()} == {d: _as_json(r) for d, r in alone.items()}
+    failed = {d: sorted({(f.table, f.expectation) for f in r.blocking}) for d, r in together.items()}
+    assert failed == {
+        "2023-05-08": [("leaderboard_scores", "expect_table_row_count_to_be_between")],
+        "2023-12-06": [("leaderboard_scores", "expect_compound_columns_to_be_unique")],
+        "2024-08-28": [  # the coverage check, and an 'unknown' tier where the tag says open or closed
+            ("leaderboard_scores", "expect_column_values_to_be_in_set"),
+            ("leaderboard_scores", "expect_column_values_to_be_null"),
+            ("leaderboard_scores", "expect_column_values_to_not_be_in_set"),
+        ],
+        "2026-10-02": [  # out of range, and below its own interval's lower bound
+            ("leaderboard_scores", "expect_column_pair_values_a_to_be_greater_than_b"),
+            ("leaderboard_scores", "expect_column_values_to_be_between"),
+        ],
+    }
+    assert [f.column for f in together["2023-05-08"].warnings] == ["best_closed_model", "score_gap"]
+    assert together["2026-10-02"].blocking[1].examples == [-5.0]
