@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from prefect import flow
 from prefect.futures import as_completed
@@ -19,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from extractors import registry
 from flows.dates import date_range, publication_dates
 from flows.snapshot import RawInput, SnapshotOutcome, StagedSnapshot, finish_snapshot
-from flows.tasks import land_raw, parse_source, snapshot_for_date, stage_for_date, validate_together
+from flows.tasks import land_raw, parse_source, snapshot_for_date, stage_dates, validate_together
 from opengap.config import DEFAULT_ARCHIVE, load_settings, snapshot_date
 from opengap.errors import OpengapError
 from opengap.source import PUBLISHED
@@ -57,6 +58,7 @@ class BackfillReport:
 # enough to spread GX's per-run cost thin, few enough that the catalog and the progress bar move every few seconds
 # and a killed run loses little.
 DATES_PER_VALIDATION = 50
+DATES_PER_TASK = 5  # dates built by one task run (see flows.tasks.stage_dates)
 
 
 def _failed(day: str, exc: Exception) -> SnapshotOutcome:
@@ -85,25 +87,34 @@ def _dates_together(
 ) -> Iterator[tuple[str, SnapshotOutcome]]:
     """Every date built and staged by the task runner's workers; each group of dates validated in one run per
     table, then published or quarantined one by one here, and the catalog and ``latest`` refreshed once per
-    group (never per date: rebuilding the catalog reads every manifest, which grows with the backfill)."""
-    staging = [(day, stage_for_date.submit(inputs, day, data_dir, "backfill", force)) for day in dates]
-    for first in range(0, len(staging), DATES_PER_VALIDATION):
-        group = staging[first : first + DATES_PER_VALIDATION]
+    group (never per date: rebuilding the catalog reads every manifest, which grows with the backfill).
+    A group's validation is queued before the next group's dates, so one worker validates while the others
+    build."""
+    groups = [dates[first : first + DATES_PER_VALIDATION] for first in range(0, len(dates), DATES_PER_VALIDATION)]
+
+    def stage(group: list[str]) -> list[tuple[list[str], Any]]:
+        chunks = [group[i : i + DATES_PER_TASK] for i in range(0, len(group), DATES_PER_TASK)]
+        return [(c, stage_dates.submit(inputs, c, data_dir, "backfill", force, f"{c[0]}..{c[-1]}")) for c in chunks]
+
+    pending = stage(groups[0]) if groups else []
+    for number in range(len(groups)):
         staged: list[StagedSnapshot] = []
-        for day, future in group:
+        for days, future in pending:
             try:
-                result = future.result()
+                results = future.result()
             except Exception as exc:
-                yield day, _failed(day, exc)
-                continue
-            if isinstance(result, SnapshotOutcome):
-                yield day, result  # skipped
-            else:
-                staged.append(result)
-        if not staged:
+                results = [_failed(day, exc) for day in days]
+            for result in results:
+                if isinstance(result, SnapshotOutcome):
+                    yield result.snapshot_date, result  # skipped or failed
+                else:
+                    staged.append(result)
+        validation = validate_together.submit(staged, data_dir, f"{staged[0].snapshot_date}..") if staged else None
+        pending = stage(groups[number + 1]) if number + 1 < len(groups) else []
+        if validation is None:
             continue
         try:
-            reports = validate_together.submit(staged, data_dir, f"{staged[0].snapshot_date}..").result()
+            reports = validation.result()
         except Exception as exc:
             for one in staged:
                 yield one.snapshot_date, _failed(one.snapshot_date, exc)

@@ -148,12 +148,21 @@ def snapshot_for_date(
     return outcome
 
 
-@task(cache_policy=NO_CACHE, task_run_name="stage-{snapshot_date}")
-def stage_for_date(
-    inputs: list[RawInput], snapshot_date: str, data_dir: str, mode: str, force: bool
-) -> StagedSnapshot | SnapshotOutcome:
-    """Build and stage one snapshot date (validated later with other dates: ``validate_together``)."""
-    return stage_snapshot(inputs, snapshot_date, data_dir, mode, force=force)
+@task(cache_policy=NO_CACHE, task_run_name="stage-{label}")
+def stage_dates(
+    inputs: list[RawInput], dates: list[str], data_dir: str, mode: str, force: bool, label: str
+) -> list[StagedSnapshot | SnapshotOutcome]:
+    """Build and stage each of a few snapshot dates (validated later with others: ``validate_together``); a date
+    that raises is a "failed" outcome, the others still stage. A few dates per task, not one: Prefect's own cost
+    per task run (its API calls, state changes) was as large as building a date."""
+    staged: list[StagedSnapshot | SnapshotOutcome] = []
+    for day in dates:
+        try:
+            staged.append(stage_snapshot(inputs, day, data_dir, mode, force=force))
+        except Exception as exc:  # one bad date must not stop the others; it is reported at the end
+            get_run_logger().error("%s failed: %s: %s", day, exc.__class__.__name__, exc)
+            staged.append(SnapshotOutcome(day, "failed", detail=f"{exc.__class__.__name__}: {exc}"))
+    return staged
 
 
 @task(cache_policy=NO_CACHE, task_run_name="validate-{label}")

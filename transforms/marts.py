@@ -65,15 +65,15 @@ def open_closed_gap(scores: pd.DataFrame, snapshot_date: dt.date, category: str)
         # Overlapping 95% intervals: the leaderboard cannot tell the two apart. Null when a CI is missing.
         cis = both and pd.notna([best_open["rating_upper"], best_closed["rating_lower"]]).all()
         record["gap_within_ci"] = bool(best_open["rating_upper"] >= best_closed["rating_lower"]) if cis else None
+        top20 = top(rows, 20)  # the top 10 is its first ten rows
         for n in (10, 20):
-            head = top(rows, n)
+            head = top20.iloc[:n]
             record[f"open_in_top{n}"], record[f"top{n}_size"] = _count(head, "open"), len(head)
             record[f"open_share_top{n}"] = record[f"open_in_top{n}"] / len(head)
-        named = top(rows, 10)
-        record["open_top10_models"] = ", ".join(named.loc[named["openness"] == "open", "model_name"]) or None
-        record["unknown_in_top10"] = _count(top(rows, 10), None)
-        head = top(rows, 20)
-        record["unknown_share_top20"] = _count(head, None) / len(head)
+        top10 = top20.iloc[:10]
+        record["open_top10_models"] = ", ".join(top10.loc[top10["openness"] == "open", "model_name"]) or None
+        record["unknown_in_top10"] = _count(top10, None)
+        record["unknown_share_top20"] = _count(top20, None) / len(top20)
         for col in PROVENANCE:
             record[col] = rows[col].iloc[0]
         records.append(record)
