@@ -44,6 +44,9 @@ ROW_WISE = {
 }
 ROW_COUNT = "expect_table_row_count_to_be_between"
 POSITION = "opengap_position"
+# Stacked rows per GX run: bounds the memory of one run (its frames, their categorical copy, GX's masks) to a
+# few hundred MB however large each date is; GX's cost per run is small next to its cost per row at this size.
+ROWS_PER_RUN = 250_000
 # Every unexpected row with its date (not GX's sample of 20), and no pandas index query string.
 FIND_DATES = {
     "result_format": "COMPLETE",
@@ -141,6 +144,19 @@ def _suspects(
     return {day: sorted(found[day]) for day in dates if found[day]}
 
 
+def _batches(rows: dict[str, int]) -> list[list[str]]:
+    """The dates in runs of at most ``ROWS_PER_RUN`` stacked rows (a date larger than that runs alone)."""
+    batches: list[list[str]] = [[]]
+    total = 0
+    for day, n in rows.items():
+        if batches[-1] and total + n > ROWS_PER_RUN:
+            batches.append([])
+            total = 0
+        batches[-1].append(day)
+        total += n
+    return batches
+
+
 def validate_dates(tables_by_date: dict[str, dict[str, pa.Table]]) -> dict[str, ValidationReport]:
     """Each date's validation report, as ``validate_tables`` gives it for that date's tables alone (without Data
     Docs or extra expectations: a backfill has neither), from one stacked run per table."""
@@ -148,16 +164,17 @@ def validate_dates(tables_by_date: dict[str, dict[str, pa.Table]]) -> dict[str, 
     reports = {day: ValidationReport(success=True) for day in tables_by_date}
     for name in sorted({name for tables in tables_by_date.values() for name in tables}):
         expectations = load_suite(name)["expectations"]
-        frames = {day: tables[name].to_pandas() for day, tables in tables_by_date.items() if name in tables}
-        suspects = _suspects(expectations, frames, runner)
-        for day in frames:
-            failures = []
-            if positions := suspects.get(day):
-                chosen = [expectations[i] for i in positions]
-                failures = failures_of(name, runner.run(chosen, frames[day], {"result_format": "BASIC"}))
-            for failure in failures:
-                (reports[day].blocking if failure.severity == BLOCKING else reports[day].warnings).append(failure)
-            reports[day].tables[name] = {"evaluated": len(expectations), "failed": len(failures)}
+        for days in _batches({day: tables[name].num_rows for day, tables in tables_by_date.items() if name in tables}):
+            frames = {day: tables_by_date[day][name].to_pandas() for day in days}
+            suspects = _suspects(expectations, frames, runner)
+            for day in frames:
+                failures = []
+                if positions := suspects.get(day):
+                    chosen = [expectations[i] for i in positions]
+                    failures = failures_of(name, runner.run(chosen, frames[day], {"result_format": "BASIC"}))
+                for failure in failures:
+                    (reports[day].blocking if failure.severity == BLOCKING else reports[day].warnings).append(failure)
+                reports[day].tables[name] = {"evaluated": len(expectations), "failed": len(failures)}
     for report in reports.values():
         report.success = not report.blocking
     return reports

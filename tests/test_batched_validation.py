@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from conftest import ARCHIVE
+from expectations import batched
 from expectations.batched import validate_dates
 from expectations.validate import validate_tables
 from flows.snapshot import RawInput, load_parsed
@@ -37,7 +38,7 @@ def _replace(table: pa.Table, column: str, values: list) -> pa.Table:
     return table.set_column(table.schema.get_field_index(column), column, pa.array(values, table[column].type))
 
 
-def test_each_date_gets_the_report_it_gets_alone(tables) -> None:
+def test_each_date_gets_the_report_it_gets_alone(tables, monkeypatch) -> None:
     tables = {d: dict(t) for d, t in tables.items()}
     # Break two dates differently: a duplicated key on one (uniqueness is checked per date, not across dates,
     # where every board repeats its models), too many unknown tiers in the text top 50 on another (a `mostly`
@@ -57,6 +58,8 @@ def test_each_date_gets_the_report_it_gets_alone(tables) -> None:
     alone = {d: validate_tables(t) for d, t in tables.items()}
     together = validate_dates(tables)
     assert {d: _as_json(r) for d, r in together.items()} == {d: _as_json(r) for d, r in alone.items()}
+    monkeypatch.setattr(batched, "ROWS_PER_RUN", 60)  # runs of a date or two: the same reports
+    assert {d: _as_json(r) for d, r in validate_dates(tables).items()} == {d: _as_json(r) for d, r in alone.items()}
     failed = {d: sorted({(f.table, f.expectation) for f in r.blocking}) for d, r in together.items()}
     assert failed == {
         "2023-05-08": [("leaderboard_scores", "expect_table_row_count_to_be_between")],
@@ -73,3 +76,9 @@ def test_each_date_gets_the_report_it_gets_alone(tables) -> None:
     }
     assert [f.column for f in together["2023-05-08"].warnings] == ["best_closed_model", "score_gap"]
     assert together["2026-10-02"].blocking[1].examples == [-5.0]
+
+
+def test_dates_are_validated_in_runs_of_a_bounded_number_of_rows(monkeypatch) -> None:
+    monkeypatch.setattr(batched, "ROWS_PER_RUN", 100)
+    rows = {"a": 40, "b": 50, "c": 30, "d": 250, "e": 10}
+    assert batched._batches(rows) == [["a", "b"], ["c"], ["d"], ["e"]]  # a date over the bound runs alone
