@@ -138,6 +138,11 @@ def _checkpoints(suites: dict[str, dict[str, Any]], docs_dir: Path | None) -> _C
     return cached[1]
 
 
+def _sorted(values: list[Any] | None) -> list[Any] | None:
+    """GX lists missing values in set order, which differs between processes; the manifest's order must not."""
+    return None if values is None else sorted(values, key=str)
+
+
 def failures_of(table: str, results: list[Any]) -> list[Failure]:
     """The failed expectations among GX's ``results`` for ``table``, by expectation and column (GX's own order
     depends on which expectations run together); an expectation that raised is logged too."""
@@ -156,7 +161,7 @@ def failures_of(table: str, results: list[Any]) -> list[Failure]:
                 observed=_json_safe(res.result.get("observed_value")),
                 unexpected_count=res.result.get("unexpected_count", res.result.get("missing_count")),
                 examples=_json_safe(
-                    res.result.get("partial_unexpected_list") or res.result.get("partial_missing_list")
+                    res.result.get("partial_unexpected_list") or _sorted(res.result.get("partial_missing_list"))
                 ),
             )
         )

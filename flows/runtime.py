@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,6 +39,10 @@ def prefect_environment(debug: bool = False) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(STARTUP_TIMEOUT_S))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    if not os.environ.get("PREFECT_API_URL"):
+        # The run's logs go to its file (route_logs_to_file); copies sent to a temporary server die with it, and
+        # flushing them at exit waited 5 s for a server already stopped. A persistent server keeps getting them.
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 
 def route_logs_to_file(path: Path) -> None:
@@ -97,6 +102,36 @@ def servers_die_with_their_run() -> None:
     from prefect.server.api import server
 
     server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": popen_dying_with_parent})  # type: ignore[assignment]
+
+
+def start_server_early() -> threading.Event | None:
+    """Start Prefect's temporary API server from a background thread, while this process goes on importing and
+    checking (Great Expectations alone takes ~4 s to import, the server's process ~5 s to answer): the flow then
+    finds it running. The caller waits for the returned event before the flow starts (``start`` marks the
+    server running before it answers). None when an API server is configured. A failure here is left to the
+    flow, which starts the server again and reports it (``explain``).
+
+    The thread outlives the start: the server is a child that dies with the thread that started it
+    (``popen_dying_with_parent``), so that thread waits until the process ends."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    ready = threading.Event()
+
+    def start() -> None:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        try:
+            SubprocessASGIServer().start()
+        except Exception:  # the flow starts it again, and explains a failure
+            ready.set()
+            return
+        ready.set()
+        threading.Event().wait()  # until the process ends (a daemon thread)
+
+    threading.Thread(target=start, name="opengap-prefect-server", daemon=True).start()
+    return ready
 
 
 def explain(exc: BaseException) -> str | None:

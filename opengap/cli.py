@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -102,6 +104,16 @@ def _check_data_dir(data_dir: str) -> None:
         ) from None
 
 
+SERVER: dict[str, Any] = {"starting": None}
+
+
+def _server_ready() -> None:
+    """Wait for the temporary API server ``_prepare_run`` started (the flow must not start it a second time)."""
+    if (ready := SERVER.pop("starting", None)) is not None:
+        ready.wait()
+    SERVER["starting"] = None
+
+
 def _prepare_run(data_dir: str, command: str) -> None:
     """Everything checked and set up before Prefect starts: the data directory, Prefect's settings, leftovers
     of killed runs, and (unless --debug) Prefect's own log lines routed to a file whose path errors name."""
@@ -112,6 +124,7 @@ def _prepare_run(data_dir: str, command: str) -> None:
     runtime.prefect_environment()
     runtime.clean_leftovers()
     runtime.servers_die_with_their_run()
+    SERVER["starting"] = runtime.start_server_early()  # boots while the flow modules import
     if not DEBUG["on"]:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         RUN_LOG["path"] = Layout(data_dir).local_dir / "logs" / f"{command}-{stamp}-{os.getpid()}.log"
@@ -264,7 +277,14 @@ def run(
     catch_up: Annotated[
         bool, typer.Option(help="First backfill the dates missed since the last published snapshot.")
     ] = False,
-    docs: Annotated[bool, typer.Option(help="Build the snapshot's Data Docs (HTML validation report).")] = True,
+    docs: Annotated[
+        bool,
+        typer.Option(
+            help="Also build Great Expectations' Data Docs (HTML; they need CDNs to display, and cost ~6 s). The "
+            "validation results are in the manifest and the offline docs/index.html either way; `opengap validate` "
+            "builds them for a published snapshot."
+        ),
+    ] = False,
     allow_row_drop: Annotated[
         str | None,
         typer.Option(
@@ -292,6 +312,7 @@ def run(
                 target = date or (newest_archive_date(raw_archive, chosen) if offline else today_utc())
                 _catch_up(settings.data_dir, target, chosen, offline, raw_archive)
             with console.status(f"running the nightly flow into {settings.data_dir} …"):
+                _server_ready()
                 result = nightly(
                     snapshot_date=date,
                     sources=chosen,
@@ -374,6 +395,7 @@ def _run_backfill(start: str, end: str, **options: Any) -> BackfillReport:
             progress.update(bar, advance=1, description=f"{outcome.snapshot_date} {outcome.status}")
 
         with run_lock(Layout(options["data_dir"])), on_progress(planned, advance):
+            _server_ready()
             return backfill.with_options(task_runner=runner)(start=start, end=end, **options)
 
 
@@ -632,3 +654,21 @@ def validate(
             raise typer.Exit(1)
     except OpengapError as exc:
         fail(exc)
+
+
+def entry() -> None:
+    """The ``opengap`` command: the Typer app, then a quick exit. Tearing the interpreter down (the modules of
+    Great Expectations, pandas and Prefect) took ~2 s after every command; what must happen at exit (Prefect
+    stopping its temporary server, log handlers flushing) is registered with atexit and runs here first."""
+    code: Any = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
