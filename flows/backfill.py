@@ -61,11 +61,6 @@ DATES_PER_VALIDATION = 50
 DATES_PER_TASK = 5  # dates built by one task run (see flows.tasks.stage_dates)
 
 
-def _failed(day: str, exc: Exception) -> SnapshotOutcome:
-    # one bad date must not stop the others; it is reported at the end
-    return SnapshotOutcome(day, "failed", detail=f"{exc.__class__.__name__}: {exc}")
-
-
 def _one_date_at_a_time(
     inputs: list[RawInput], dates: list[str], data_dir: str, force: bool
 ) -> Iterator[tuple[str, SnapshotOutcome]]:
@@ -79,7 +74,7 @@ def _one_date_at_a_time(
         try:
             yield day, future.result()
         except Exception as exc:
-            yield day, _failed(day, exc)
+            yield day, SnapshotOutcome.failed(day, exc)
 
 
 def _dates_together(
@@ -103,7 +98,7 @@ def _dates_together(
             try:
                 results = future.result()
             except Exception as exc:
-                results = [_failed(day, exc) for day in days]
+                results = [SnapshotOutcome.failed(day, exc) for day in days]
             for result in results:
                 if isinstance(result, SnapshotOutcome):
                     yield result.snapshot_date, result  # skipped or failed
@@ -117,13 +112,13 @@ def _dates_together(
             reports = validation.result()
         except Exception as exc:
             for one in staged:
-                yield one.snapshot_date, _failed(one.snapshot_date, exc)
+                yield one.snapshot_date, SnapshotOutcome.failed(one.snapshot_date, exc)
             continue
         for one in staged:
             try:
                 yield one.snapshot_date, finish_snapshot(one, reports[one.snapshot_date], data_dir, update_latest=False)
             except Exception as exc:
-                yield one.snapshot_date, _failed(one.snapshot_date, exc)
+                yield one.snapshot_date, SnapshotOutcome.failed(one.snapshot_date, exc)
         publish_latest(layout)
 
 

@@ -81,6 +81,11 @@ class SnapshotOutcome:
     def published(self) -> bool:
         return self.status == "published"
 
+    @classmethod
+    def failed(cls, snapshot_date: str, exc: Exception) -> SnapshotOutcome:
+        """A date that raised: reported at the end of a backfill, which goes on with its other dates."""
+        return cls(snapshot_date, "failed", detail=f"{exc.__class__.__name__}: {exc}")
+
 
 def raw_folders(declared: Source, store: RawStore, raw_date: str) -> list[str]:
     """The raw folders a snapshot reads: ``raw_date``'s, or for a source whose folders each hold only what was new

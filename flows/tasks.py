@@ -161,7 +161,7 @@ def stage_dates(
             staged.append(stage_snapshot(inputs, day, data_dir, mode, force=force))
         except Exception as exc:  # one bad date must not stop the others; it is reported at the end
             get_run_logger().error("%s failed: %s: %s", day, exc.__class__.__name__, exc)
-            staged.append(SnapshotOutcome(day, "failed", detail=f"{exc.__class__.__name__}: {exc}"))
+            staged.append(SnapshotOutcome.failed(day, exc))
     return staged
 
 
