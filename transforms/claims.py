@@ -11,7 +11,6 @@ board of the same date: the same question asked of another leaderboard.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping
 from functools import cache
 
@@ -20,7 +19,7 @@ import pyarrow as pa
 
 from opengap.contracts import PROVENANCE
 from opengap.errors import OpengapError
-from transforms.curated import DATA_DIR, read_rows
+from transforms.curated import DATA_DIR, file_sha256, read_rows
 
 FILE = "claims.csv"
 COLUMNS = (
@@ -59,10 +58,6 @@ def claims() -> pd.DataFrame:
         rows[column] = rows[column].map(dt.date.fromisoformat)
     rows["claimed_value"] = rows["claimed_value"].astype(float)
     return rows
-
-
-def file_sha256() -> str:
-    return hashlib.sha256((DATA_DIR / FILE).read_bytes()).hexdigest()
 
 
 Measurement = dict  # measured_on, measured_as_of, our_value, our_detail and the provenance of what was read
@@ -174,7 +169,7 @@ def claims_check(
                     "source": FILE,
                     "source_url": claim.source_url,
                     "retrieved_at": pd.Timestamp(snapshot_date, tz="UTC"),
-                    "raw_sha256": file_sha256(),
+                    "raw_sha256": file_sha256(FILE),
                 }
             )
         for m in measured:

@@ -45,6 +45,13 @@ def read_rows(name: str, required: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 @cache
+def file_sha256(name: str) -> str:
+    """The sha256 of one data file, once per process: the raw_sha256 of rows it decides (a backfill asks on
+    every date)."""
+    return hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest()
+
+
+@cache
 def data_fingerprint() -> str:
     """A short hash of every curated file: part of the openness rule version, so any edit is visible."""
     digest = hashlib.sha256()

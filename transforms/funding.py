@@ -18,7 +18,6 @@ Rules, stated in the README and the tables' descriptions:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -28,7 +27,7 @@ import pandas as pd
 from opengap.contracts import PROVENANCE
 from opengap.source import Source, column
 from transforms.claims import FUNDING_USD, claims
-from transforms.curated import DATA_DIR, read_rows
+from transforms.curated import file_sha256, read_rows
 
 DUPLICATE_WINDOW_DAYS = 90
 STANCES = ("open", "closed", "mixed")
@@ -36,10 +35,6 @@ UNCLASSIFIED = "unclassified"
 
 
 @cache
-def _companies_sha256() -> str:
-    return hashlib.sha256((DATA_DIR / "companies.csv").read_bytes()).hexdigest()
-
-
 @cache
 def companies() -> pd.DataFrame:
     """The reviewed companies with their dated stances (one row per company and period), read once per process
@@ -175,7 +170,7 @@ def funding_tables(sources: Mapping[str, Source], on_date: Mapping[str, pd.DataF
     registry = companies().assign(
         source="companies.csv",
         retrieved_at=newest["retrieved_at"],
-        raw_sha256=_companies_sha256(),
+        raw_sha256=file_sha256("companies.csv"),
     )
     return {
         "companies": registry,
