@@ -20,17 +20,13 @@ gives, which a test checks on the same dates both ways.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import defaultdict
 from typing import Any
 
-import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
-from great_expectations.core import ExpectationSuite
 
-from expectations.validate import BLOCKING, ValidationReport, _context, failures_of, load_suite
+from expectations.validate import BLOCKING, Runner, ValidationReport, failures_of, load_suite, runner
 
 DATE = "__snapshot_date__"  # a column no published table has
 ROW_WISE = {
@@ -70,40 +66,6 @@ def _stacked_form(expectation: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-class _Runner:
-    """One GX context per thread, with a checkpoint per suite content (built once: building one costs more
-    than running it)."""
-
-    def __init__(self) -> None:
-        self.ctx = _context(None)
-        self.source = self.ctx.data_sources.add_pandas("dates")
-        self.checkpoints: dict[str, Any] = {}
-
-    def run(self, expectations: list[dict[str, Any]], frame: pd.DataFrame, result_format: dict[str, Any]) -> list:
-        key = json.dumps([expectations, result_format], sort_keys=True, default=str)
-        if key not in self.checkpoints:
-            name = f"s{len(self.checkpoints)}"
-            suite = self.ctx.suites.add(ExpectationSuite(name=name, expectations=expectations))
-            batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-            definition = self.ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-            self.checkpoints[key] = self.ctx.checkpoints.add(
-                gx.Checkpoint(name=name, validation_definitions=[definition], result_format=result_format)
-            )
-        result = self.checkpoints[key].run(batch_parameters={"dataframe": frame})
-        return [r for run in result.run_results.values() for r in run.results]
-
-
-_local = threading.local()
-
-
-def _runner() -> _Runner:
-    if getattr(_local, "runner", None) is None:
-        _local.runner = _Runner()
-    return _local.runner
-
-
 def _stacked(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The dates' rows one under the other, with their date. Text columns become categorical: GX's pandas engine
     costs per row, and over repeated strings (boards, tiers, licences) its set, null and pattern checks run on the
@@ -115,7 +77,7 @@ def _stacked(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _suspects(
-    expectations: list[dict[str, Any]], frames: dict[str, pd.DataFrame], runner: _Runner
+    expectations: list[dict[str, Any]], frames: dict[str, pd.DataFrame], runner: Runner
 ) -> dict[str, list[int]]:
     """Per date, the positions of the expectations it may fail (see the module's docstring)."""
     dates = list(frames)
@@ -160,18 +122,18 @@ def _batches(rows: dict[str, int]) -> list[list[str]]:
 def validate_dates(tables_by_date: dict[str, dict[str, pa.Table]]) -> dict[str, ValidationReport]:
     """Each date's validation report, as ``validate_tables`` gives it for that date's tables alone (without Data
     Docs or extra expectations: a backfill has neither), from one stacked run per table."""
-    runner = _runner()
+    checker = runner()
     reports = {day: ValidationReport(success=True) for day in tables_by_date}
     for name in sorted({name for tables in tables_by_date.values() for name in tables}):
         expectations = load_suite(name)["expectations"]
         for days in _batches({day: tables[name].num_rows for day, tables in tables_by_date.items() if name in tables}):
             frames = {day: tables_by_date[day][name].to_pandas() for day in days}
-            suspects = _suspects(expectations, frames, runner)
+            suspects = _suspects(expectations, frames, checker)
             for day in frames:
                 failures = []
                 if positions := suspects.get(day):
                     chosen = [expectations[i] for i in positions]
-                    failures = failures_of(name, runner.run(chosen, frames[day], {"result_format": "BASIC"}))
+                    failures = failures_of(name, checker.run(chosen, frames[day], {"result_format": "BASIC"}))
                 for failure in failures:
                     (reports[day].blocking if failure.severity == BLOCKING else reports[day].warnings).append(failure)
                 reports[day].tables[name] = {"evaluated": len(expectations), "failed": len(failures)}
