@@ -100,7 +100,7 @@ def _members(sources: Mapping[str, Source], tables: Mapping[str, pd.DataFrame], 
 def _first_by(members: pd.DataFrame, attribute: str) -> pd.Series:
     """Per canonical key, the non-null ``attribute`` of the source with the lowest precedence."""
     order = f"_{attribute}"
-    ranked = members[members[order].notna() & members[attribute].notna()]
+    ranked = members.loc[members[order].notna() & members[attribute].notna(), ["canonical_key", order, attribute]]
     ranked = ranked.sort_values(["canonical_key", order], kind="stable")
     # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
     return ranked.drop_duplicates("canonical_key").set_index("canonical_key")[attribute].astype(object)
@@ -117,7 +117,7 @@ def build_dimension(
     columns = ["canonical_key", "member", *attributes, *ranks, *PROVENANCE, *[f"_{a}" for a in attributes]]
     members = _members(sources, tables, columns)
     first = (
-        members[members["_model_name"].notna()]
+        members.loc[members["_model_name"].notna(), ["canonical_key", "_model_name", "model_name", *PROVENANCE]]
         .sort_values(["canonical_key", "_model_name"], kind="stable")
         .drop_duplicates("canonical_key")
         .set_index("canonical_key")

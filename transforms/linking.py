@@ -100,12 +100,14 @@ def link_leaderboard(
     assert declared is not None and declared.leaderboard is not None and declared.rank is not None
     board, name = declared.leaderboard, str(declared.name)
     rank_column = declared.rank[0]
-    orgs = history.latest_non_empty(board.organization, snapshot_date)[board.organization]
+    # Plain dicts: a Series lookup per model name cost more than the linking itself.
+    orgs = history.latest_non_empty(board.organization, snapshot_date)[board.organization].to_dict()
+    licences = licences.to_dict()
     headline = on_date[(on_date[history.group] == list(board.headline)).all(axis=1)]
-    best_rank = headline.groupby(name)[board.rank].min()
-    first_rows = on_date.sort_values([name, *history.group], kind="stable").drop_duplicates(name)
+    best_rank = headline.groupby(name)[board.rank].min().to_dict()
+    first_rows = on_date[[name, *history.group, *PROVENANCE]].sort_values([name, *history.group], kind="stable")
     records = []
-    for row in first_rows[[name, *PROVENANCE]].to_dict("records"):
+    for row in first_rows.drop_duplicates(name)[[name, *PROVENANCE]].to_dict("records"):
         model = row[name]
         licence_raw = licences.get(model)
         provenance = {c: row[c] for c in PROVENANCE}

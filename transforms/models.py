@@ -12,7 +12,7 @@ own weights were published (a dated override says when).
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from transforms.curated import read_rows
 
@@ -26,6 +26,9 @@ _SUFFIXES = re.compile(
 )
 
 
+# Both keys are pure functions of a name asked for again on every snapshot date (a backfill links the same few
+# thousand names hundreds of times): cached.
+@lru_cache(maxsize=1 << 16)
 def model_key(name: str) -> str:
     # "+" names a different model (Command R+ is not Command R): spelt "plus", as LMArena's keys do, not dropped.
     return _NON_KEY.sub("-", name.lower().replace("+", "-plus-")).strip("-")
@@ -36,6 +39,7 @@ def model_key(name: str) -> str:
 _VARIANT = re.compile(r":[a-z]+$")
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(name: str) -> str:
     key = model_key(_VARIANT.sub("", name)).replace(".", "-")
     while True:
