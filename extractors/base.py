@@ -15,7 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from extractors.raw_store import RawMeta
 from opengap.errors import OpengapError, ParseError
@@ -131,6 +134,64 @@ def typed(table: pa.Table, meta: RawMeta, schema: pa.Schema, drift: dict[str, li
     for name, array in provenance_arrays(meta, table.num_rows).items():
         table = table.append_column(name, array)
     return with_drift(table.select(schema.names).cast(schema), drift)
+
+
+def dictionary_encoded(table: pa.Table) -> pa.Table:
+    """``table`` with its text columns dictionary-encoded: each distinct string stored once (a compact form for
+    big parsed tables, whose provenance and label columns repeat a few values millions of times)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            encoded = pc.dictionary_encode(table.column(i))
+            table = table.set_column(i, field.with_type(encoded.type), encoded)
+    return table
+
+
+def dictionary_decoded(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary-encoded columns in their plain type again (``dictionary_encoded`` undone)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            value = field.type.value_type
+            table = table.set_column(i, field.with_type(value), table.column(i).cast(value))
+    return table
+
+
+def comparable(column: pa.ChunkedArray) -> pa.Array:
+    """One array that sorts and compares like ``column``'s values: a dictionary column as the rank of each
+    row's value among the dictionary's (cheap: the dictionary is small), any other column as it is."""
+    if not pa.types.is_dictionary(column.type):
+        return column.combine_chunks()
+    array = column.combine_chunks()  # one dictionary for all chunks
+    ranks = pc.rank(array.dictionary, sort_keys="ascending", tiebreaker="dense").cast(array.indices.type)
+    return pc.take(ranks, array.indices)
+
+
+def key_codes(table: pa.Table, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``table`` as integers that are equal where the table's values are (a dictionary column's
+    value ranks, a date's days, missing as -1), for grouping and deduplicating millions of rows cheaply."""
+    codes = {c: comparable(table.column(c)) for c in columns}
+    codes = {c: a.view(pa.int32()) if pa.types.is_date32(a.type) else a for c, a in codes.items()}
+    return pd.DataFrame({c: pc.fill_null(a, -1).to_numpy() for c, a in codes.items()})
+
+
+def combined_key(codes: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 per row, equal exactly where the rows' ``columns`` of ``codes`` (``key_codes``) all are: each
+    column shifted to 0..n-1 and packed into its own digits. Raises when they would not fit in 63 bits."""
+    key, size = np.zeros(len(codes), np.int64), 1
+    for column in columns:
+        values = codes[column].to_numpy().astype(np.int64)
+        low, span = (int(values.min()), int(values.max()) - int(values.min()) + 1) if len(values) else (0, 1)
+        size *= span
+        if size >= 2**63:
+            raise OverflowError(f"the key {columns} has too many combinations to pack in 64 bits")
+        key = key * span + (values - low)
+    return key
+
+
+def sort_indices(table: pa.Table, columns: list[str]) -> pa.Array:
+    """Row order of a stable ascending sort of ``table`` by ``columns`` (missing values last), as pandas'
+    ``sort_values(kind="stable")`` orders them; dictionary-encoded columns sort by their values."""
+    keys = pa.table({c: comparable(table.column(c)) for c in columns})
+    return pc.sort_indices(keys, sort_keys=[(c, "ascending", "at_end") for c in columns])
 
 
 def provenance_arrays(meta: RawMeta, n: int) -> dict[str, pa.Array]:

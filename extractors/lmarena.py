@@ -9,15 +9,18 @@ the dtype drift handled here.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import requests
 from huggingface_hub import hf_hub_url
@@ -25,9 +28,12 @@ from huggingface_hub import hf_hub_url
 from extractors.base import (
     Columns,
     check_utf8,
+    comparable,
+    dictionary_encoded,
     hub_endpoint,
     load_json,
     only_parse_errors,
+    sort_indices,
     typed,
 )
 from extractors.http import DEADLINE_S, fetch_to_store
@@ -159,19 +165,41 @@ def _where(meta: RawMeta) -> str:
     return f"{NAME} file {meta.file} ({meta.url})"
 
 
-def _read_rows(raw: bytes, meta: RawMeta) -> pd.DataFrame:
-    """Accept the three forms rows come in: parquet, a datasets-server /rows page, a JSON array of rows."""
+# Rows read and checked at a time from a parquet file: the full split reaches 12M rows, which as one pandas frame
+# (and its typed copies) would need several GB; the checks and messages are the same per batch.
+BATCH_ROWS = 1_000_000
+
+
+def _read_batches(raw: bytes, meta: RawMeta) -> Iterator[pd.DataFrame]:
+    """Accept the three forms rows come in: parquet (read ``BATCH_ROWS`` at a time), a datasets-server /rows
+    page, a JSON array of rows. Each frame's index is its rows' 0-based position in the file (for messages)."""
     where = _where(meta)
     if raw[:4] == b"PAR1":
         try:
-            table = pq.read_table(io.BytesIO(raw))
+            file = pq.ParquetFile(io.BytesIO(raw))
+            offset = 0
+            for batch in file.iter_batches(batch_size=BATCH_ROWS):
+                frame = _frame_of(check_utf8(pa.Table.from_batches([batch]), where), where)
+                frame.index = pd.RangeIndex(offset, offset + len(frame))
+                offset += len(frame)
+                yield frame
+            if offset == 0:  # no rows: still a frame with the file's columns, checked like any other
+                yield _frame_of(check_utf8(file.schema_arrow.empty_table(), where), where)
         except (pa.ArrowException, OSError) as exc:
             raise ParseError(f"{where} is not a readable parquet file (truncated download?): {exc}") from exc
-        table = check_utf8(table, where)
-        try:
-            return table.to_pandas()
-        except (pa.ArrowException, ValueError) as exc:  # e.g. damaged b"pandas" schema metadata
-            raise ParseError(f"{where}: the parquet table cannot be read into rows: {exc}") from exc
+        return
+    yield _read_json(raw, meta)
+
+
+def _frame_of(table: pa.Table, where: str) -> pd.DataFrame:
+    try:
+        return table.to_pandas()
+    except (pa.ArrowException, ValueError) as exc:  # e.g. damaged b"pandas" schema metadata
+        raise ParseError(f"{where}: the parquet table cannot be read into rows: {exc}") from exc
+
+
+def _read_json(raw: bytes, meta: RawMeta) -> pd.DataFrame:
+    where = _where(meta)
     doc: Any = load_json(raw, where, "is neither parquet nor JSON (truncated?)")
     if isinstance(doc, dict) and "rows" in doc:  # datasets-server page
         if not isinstance(doc["rows"], list):
@@ -205,13 +233,13 @@ def board_of(meta: RawMeta) -> str:
 
 
 def _first(mask: pd.Series) -> int:
-    """The 1-based data row of the first True in ``mask``."""
-    return int(np.flatnonzero(mask.to_numpy())[0]) + 1
+    """The 1-based data row of the first True in ``mask`` (its index is the rows' 0-based position in the file)."""
+    return int(mask.index[np.flatnonzero(mask.to_numpy())[0]]) + 1
 
 
 def _cell(series: pd.Series, n: int) -> Any:
     """Data row ``n``'s value as a plain Python object (``0``, not ``np.int64(0)``), for messages."""
-    value = series.iloc[n - 1]
+    value = series.loc[n - 1]
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -282,8 +310,49 @@ def _integers(series: pd.Series, column: str, meta: RawMeta, *, required: bool) 
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """Rows of one board file, typed to SCHEMA. New columns are drift (recorded, not read); duplicates keep the
     best rank."""
-    df = _read_rows(raw, meta)
-    drift = COLUMNS.check(df.columns, meta)
+    table = pa.concat_tables(_typed_batches(raw, meta))
+    return table.take(_best_ranked_order(table))
+
+
+@only_parse_errors
+def parse_compact(raw: bytes, meta: RawMeta) -> pa.Table:
+    """``parse``'s table with every text column dictionary-encoded, built batch by batch: a backfill holds the
+    12M-row full split in memory this way (~1.1 GB; its four provenance columns, the same text on every row,
+    would take ~1.5 GB alone as plain text). ``dictionary_decoded`` gives back exactly ``parse``'s table."""
+    batches = []
+    for batch in _typed_batches(raw, meta):
+        batches.append(dictionary_encoded(batch))
+        pa.default_memory_pool().release_unused()  # the batch's plain text: freed, but kept by Arrow's allocator
+    table = pa.concat_tables(batches).unify_dictionaries()
+    del batches
+    order, schema, columns = _best_ranked_order(table), table.schema, []
+    while table.num_columns:  # reordered a column at a time, each released once copied: never two full copies
+        columns.append(table.column(0).take(order))
+        table = table.remove_column(0)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _typed_batches(raw: bytes, meta: RawMeta) -> Iterator[pa.Table]:
+    drift = None
+    for df in _read_batches(raw, meta):
+        drift = COLUMNS.check(df.columns, meta) if drift is None else drift
+        yield _typed_rows(df, meta, drift)
+
+
+def _best_ranked_order(table: pa.Table) -> pa.Array:
+    """FORMATS.md: webdev lists one model twice on one leaderboard; keep its best-ranked row (the first in file
+    order among equal ranks). The rows kept, as positions in the order of board, category, date, rank and name;
+    computed on the key columns alone (the table can hold 12M rows)."""
+    by_key = sort_indices(table, [*KEY, "rank"])
+    if len(by_key) > 1:
+        keys = [comparable(table.column(c)).take(by_key) for c in KEY]
+        same = functools.reduce(pc.and_, [pc.equal(k[1:], k[:-1]) for k in keys])
+        by_key = by_key.filter(pa.concat_arrays([pa.array([True]), pc.invert(same)]))
+    order = ["board", "category", "leaderboard_publish_date", "rank", "model_name"]
+    return by_key.take(sort_indices(table.select(order).take(by_key), order))
+
+
+def _typed_rows(df: pd.DataFrame, meta: RawMeta, drift: dict[str, list[str]]) -> pa.Table:
     for col in OPTIONAL_FLOATS:
         if col not in df.columns:
             df[col] = None
@@ -295,7 +364,7 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     if parsed.isna().any():  # pandas reads "NaN", "NaT" and the like as a missing date, even with a format
         n = _first(parsed.isna())
         raise ParseError(
-            f"{NAME} file {meta.file}: data row {n}: leaderboard_publish_date {dates.iloc[n - 1]!r} is not YYYY-MM-DD"
+            f"{NAME} file {meta.file}: data row {n}: leaderboard_publish_date {dates.loc[n - 1]!r} is not YYYY-MM-DD"
         )
     publish = parsed.dt.date
     out = pd.DataFrame(
@@ -319,13 +388,9 @@ def parse(raw: bytes, meta: RawMeta) -> pa.Table:
         n = _first(missing)
         raise ParseError(
             f"{NAME} file {meta.file}: some rows have no rank or rating (first: data row {n}, "
-            f"{out['model_name'].iloc[n - 1]!r})"
+            f"{out['model_name'].loc[n - 1]!r})"
         )
-    # FORMATS.md: webdev lists one model twice on one leaderboard; keep its best-ranked row.
-    out = out.sort_values([*KEY, "rank"], kind="stable").drop_duplicates(list(KEY), keep="first")
-    out = out.sort_values(["board", "category", "leaderboard_publish_date", "rank", "model_name"], kind="stable")
-    table = pa.Table.from_pandas(out, preserve_index=False)
-    return typed(table, meta, SCHEMA, drift)
+    return typed(pa.Table.from_pandas(out, preserve_index=False), meta, SCHEMA, drift)
 
 
 TABLE = TableSpec(
@@ -355,6 +420,7 @@ SOURCE = Source(
     homepage=HOMEPAGE,
     license=LICENSE,
     parse=parse,
+    parse_compact=parse_compact,
     fetch=fetch,
     table=TABLE,
     as_of=AsOf(PUBLISHED, "leaderboard_publish_date", ("board", "category")),

@@ -8,12 +8,15 @@ re-run, so a killed backfill resumes where it stopped.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import flow
+from prefect.context import FlowRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -122,6 +125,22 @@ def _dates_together(
         publish_latest(layout)
 
 
+@contextmanager
+def _shared_folder() -> Iterator[str | None]:
+    """Where a history parsed once is written for the worker processes of a local Dask cluster to memory-map
+    (``flows.snapshot.share_parsed``); None with threads (one process already shares it) or a remote cluster
+    (its workers cannot see this machine's files: each parses its own copy)."""
+    runner = FlowRunContext.get().task_runner  # type: ignore[union-attr]
+    if isinstance(runner, ThreadPoolTaskRunner) or getattr(runner, "address", None):
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="opengap-shared-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def backfill(
     start: str,
@@ -147,13 +166,14 @@ def backfill(
         )
     dates = publication_dates(start, end) if every == "publish" else date_range(start, end, every)
     layout = Layout(settings.data_dir)
-    with run_lock(layout):
+    with run_lock(layout), _shared_folder() as share_in:
         archive = Storage(raw_archive or DEFAULT_ARCHIVE).url if offline else None
         landing = [land_raw.submit(s, None, settings, archive, history=True) for s in chosen]
         inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
         if not inputs:
             raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
-        published = [d for parsing in [parse_source.submit(raw) for raw in inputs] for d in parsing.result()]
+        parsings = [parse_source.submit(raw, share_in) for raw in inputs]
+        inputs, published = [p.result()[0] for p in parsings], [d for p in parsings for d in p.result()[1]]
         if every == "publish":
             dates = publication_dates(start, end, published)
         for planned, _ in list(_listeners):

@@ -54,8 +54,7 @@ def nightly(
         inputs = [raw for raw in (f.result() for f in landing) if raw is not None]
         if not inputs:
             raise OpengapError(f"none of the sources {', '.join(chosen)} has raw files to build from")
-        for parsing in [parse_source.submit(raw) for raw in inputs]:
-            parsing.result()
+        inputs = [parsing.result()[0] for parsing in [parse_source.submit(raw) for raw in inputs]]
         outcome = snapshot_for_date(
             inputs,
             snapshot_date,

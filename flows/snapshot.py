@@ -19,17 +19,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from expectations.generated import decreases, row_count_change
 from expectations.validate import ValidationReport, validate_tables
 from extractors import registry
-from extractors.base import drift_of, notes_of
+from extractors.base import drift_of, key_codes, notes_of
 from extractors.raw_store import RawStore, utc_now_iso
 from flows.runtime import docs_folder_prefix
 from opengap.config import code_version
 from opengap.contracts import TableSpec
 from opengap.errors import RawStoreError
-from opengap.source import Source
+from opengap.source import PUBLISHED, Source
 from transforms import as_of, changes, openness
 from transforms.as_of import Indexed
 from transforms.build import build_snapshot, concat_parsed
@@ -56,6 +57,9 @@ class RawInput:
     source: str
     root: str
     raw_date: str
+    # An Arrow IPC file holding the parsed history, written once by ``share_parsed`` for every worker process to
+    # memory-map (the pages are shared) instead of each parsing the raw files itself.
+    shared: str | None = None
 
     def files(self) -> list[dict[str, Any]]:
         """The metadata of each stored file (no body is read)."""
@@ -101,45 +105,91 @@ def _parsed(source: str, root: str, raw_date: str, checksums: tuple[str, ...]) -
     raws = [r for r in raws if declared.data_file(r.meta)]
     if not raws:
         raise RawStoreError(f"no {source} data files in {root}/{source}/{raw_date}")
-    tables = [declared.parse(r.content, r.meta) for r in raws]
+    history = _is_history(declared)
+    parse = declared.parse_compact if history else declared.parse
+    metas = [r.meta for r in raws]
+    tables = [parse(raws.pop(0).content, meta) for meta in metas]  # each file's bytes released once parsed
     reports: dict[str, dict[str, Any]] = {}
-    for raw, table in zip(raws, tables, strict=True):
+    for meta, table in zip(metas, tables, strict=True):
         report = {"drift": drift_of(table), "parse_notes": notes_of(table)}
         if report := {kind: found for kind, found in report.items() if found}:
-            reports[raw.meta.file] = report
+            reports[meta.file] = report
     if declared.combine is not None:
-        rows = declared.combine([(r.meta, t.replace_schema_metadata(None)) for r, t in zip(raws, tables, strict=True)])
+        rows = declared.combine([(m, t.replace_schema_metadata(None)) for m, t in zip(metas, tables, strict=True)])
     else:
         rows = concat_parsed(tables)
-    rows = rows.to_pandas()
-    if declared.table is not None:
+    rows = rows if history else rows.to_pandas()
+    if declared.table is not None and (len(tables) > 1 or not history):  # a history file repeats no key itself
         # A row two files give (a renamed repo listed under its new id and asked for by its old one, a Hub child
         # seen again the next day) is kept once: from the first file, in file order.
-        repeated = rows.duplicated(list(declared.table.key)).to_numpy()
+        key = list(declared.table.key)
+        repeated = (key_codes(rows, key) if history else rows[key]).duplicated().to_numpy()
         if repeated.any():
-            file_of = np.repeat([r.meta.file for r in raws], [t.num_rows for t in tables])
+            file_of = np.repeat([m.file for m in metas], [t.num_rows for t in tables])
             for file, count in zip(*np.unique(file_of[repeated], return_counts=True), strict=True):
                 notes = reports.setdefault(str(file), {}).setdefault("parse_notes", {})
                 notes["rows_given_by_an_earlier_file"] = int(count)
-            rows = rows[~repeated].reset_index(drop=True)
+            rows = rows.filter(pa.array(~repeated)) if history else rows[~repeated].reset_index(drop=True)
     return as_of.index(declared, rows), reports
+
+
+def _is_history(declared: Source) -> bool:
+    """A history is cut to hundreds of dates from memory: held compact (text dictionary-encoded, in Arrow)."""
+    return declared.as_of.kind == PUBLISHED and declared.parse_compact is not None
 
 
 def _checksums(files: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(f["sha256"] for f in files))
 
 
+def _loaded(raw: RawInput, files: list[dict[str, Any]] | None) -> tuple[Indexed, dict[str, Any]]:
+    if raw.shared is not None:
+        return _mapped(raw.source, raw.shared)
+    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))
+
+
 def load_parsed(raw: RawInput, files: list[dict[str, Any]] | None = None) -> Indexed:
     """Parsed rows of one source's raw folder, cached per process by the files' checksums (``files``: the
-    folder's metadata when the caller has already read it)."""
-    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files if files is not None else raw.files()))[0]
+    folder's metadata when the caller has already read it), or mapped from the file ``share_parsed`` wrote."""
+    return _loaded(raw, files)[0]
 
 
 def parse_reports(raw: RawInput, files: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per raw file of the folder, what parsing found beyond rows: ``drift`` (columns added or missing against
     the parser's contract, see ``extractors.base.Columns``) and ``parse_notes`` (e.g. duplicates dropped);
     files with neither are left out."""
-    return _parsed(raw.source, raw.root, raw.raw_date, _checksums(files))[1]
+    return _loaded(raw, files)[1]
+
+
+_REPORTS = b"opengap.parse_reports"
+
+
+def share_parsed(raw: RawInput, folder: str) -> RawInput:
+    """Parse ``raw`` without keeping it in this process and, for a leaderboard history, write its rows (Arrow IPC,
+    text dictionary-encoded) to ``folder``: returns ``raw`` naming that file, which each worker process then
+    memory-maps (``load_parsed``), so N workers hold one copy of a 12M-row history instead of N. Other sources
+    are small: returned as they are, parsed where they are used."""
+    if not _is_history(registry.get(raw.source)):
+        return raw
+    files = raw.files()
+    indexed, reports = _parsed.__wrapped__(raw.source, raw.root, raw.raw_date, _checksums(files))
+    assert isinstance(indexed, as_of.LeaderboardHistory)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = Path(folder) / f"{raw.source}-{hashlib.sha256(''.join(_checksums(files)).encode()).hexdigest()[:16]}.arrow"
+    table = indexed.table.replace_schema_metadata({_REPORTS: json.dumps(reports, sort_keys=True).encode()})
+    partial = path.with_suffix(".partial")
+    with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    partial.replace(path)  # a reader never sees half a file
+    return RawInput(raw.source, raw.root, raw.raw_date, shared=str(path))
+
+
+@lru_cache(maxsize=4)
+def _mapped(source: str, path: str) -> tuple[Indexed, dict[str, Any]]:
+    with pa.memory_map(path) as mapped:  # the table's buffers keep the mapping alive after the file closes
+        table = pa.ipc.open_file(mapped).read_all()
+    reports = json.loads((table.schema.metadata or {}).get(_REPORTS, b"{}"))
+    return as_of.LeaderboardHistory(table, registry.get(source)), reports
 
 
 def inputs_fingerprint(files: dict[str, list[dict[str, Any]]]) -> str:

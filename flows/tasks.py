@@ -20,6 +20,7 @@ from flows.snapshot import (
     load_parsed,
     make_snapshot,
     parse_reports,
+    share_parsed,
     stage_snapshot,
 )
 from opengap.config import Settings, today_utc
@@ -101,9 +102,13 @@ def land_raw(
 
 
 @task(cache_policy=NO_CACHE)
-def parse_source(raw: RawInput) -> list[str]:
+def parse_source(raw: RawInput, share_in: str | None = None) -> tuple[RawInput, list[str]]:
     """Parse one source's stored raw files (pure; the result is cached in the process that runs the snapshot
-    tasks). Returns the leaderboard publication dates found, so the flow never has to parse them itself."""
+    tasks). Returns where the snapshot tasks find the parsed rows and the leaderboard publication dates found,
+    so the flow never has to parse them itself. ``share_in``: a folder where a history is written once for
+    worker processes to share (``flows.snapshot.share_parsed``), when the tasks run in several processes."""
+    if share_in is not None:
+        raw = share_parsed(raw, share_in)
     files = raw.files()
     parsed = load_parsed(raw, files)
     logger = get_run_logger()
@@ -113,7 +118,7 @@ def parse_source(raw: RawInput) -> list[str]:
             logger.warning("%s file %s: column drift %s (in the manifest)", raw.source, file, report["drift"])
         if "parse_notes" in report:
             logger.info("%s file %s: %s (in the manifest)", raw.source, file, report["parse_notes"])
-    return [d.isoformat() for d in parsed.publish_dates()] if isinstance(parsed, LeaderboardHistory) else []
+    return raw, [d.isoformat() for d in parsed.publish_dates()] if isinstance(parsed, LeaderboardHistory) else []
 
 
 @task(cache_policy=NO_CACHE, task_run_name="snapshot-{snapshot_date}")

@@ -156,6 +156,8 @@ class Source:
     homepage: str
     license: str
     parse: Callable[..., Any]  # parse(raw: bytes, meta: RawMeta) -> pyarrow.Table, pure
+    # parse's rows with the text dictionary-encoded, built batch by batch: how a backfill holds a history (PUBLISHED)
+    parse_compact: Callable[..., Any] | None = None
     # combine([(meta, parsed table), …]) -> one table, pure: how a day's files make one table (default: stacked)
     combine: Callable[..., Any] | None = None
     fetch: Callable[..., Any] | None = None  # fetch(session, store, date, *, refresh, history); None: parse only

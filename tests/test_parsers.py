@@ -13,11 +13,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from extractors import epoch, lmarena, lmarena_legacy
-from extractors.base import drift_of, notes_of
+from extractors.base import dictionary_decoded, drift_of, notes_of
 from extractors.raw_store import RawMeta, RawStore, sha256_hex
 from opengap.errors import ParseError
 
@@ -155,6 +156,45 @@ def test_lmarena_fixture_row_counts_and_schema(text_fixture, style_fixture) -> N
     dates = sorted({d.isoformat() for d in text["leaderboard_publish_date"].to_pylist()})
     assert len(dates) == 11
     assert (dates[0], dates[-1]) == ("2023-05-08", "2026-10-02")
+
+
+def _as_parquet(rows: list[dict]) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), sink)
+    return sink.getvalue()
+
+
+def test_lmarena_full_split_read_in_batches_and_held_compact(text_fixture, monkeypatch) -> None:
+    """The full split (12M rows in the benchmark) is read BATCH_ROWS at a time and held dictionary-encoded
+    (``parse_compact``): with batches of 50 rows, a key repeated in a later batch still keeps its best rank, and
+    the compact table decodes to exactly ``parse``'s."""
+    _, raw, _ = text_fixture
+    rows = json.loads(raw)
+    worse = {**rows[3], "rank": rows[3]["rank"] + 5}  # the same board, category, date and model, ranked lower
+    content = _as_parquet([*rows, worse])
+    meta = make_meta("lmarena", "text.full.parquet", content, params={"config": "text"})
+    monkeypatch.setattr(lmarena, "BATCH_ROWS", 50)
+    plain = lmarena.parse(content, meta)
+    compact = lmarena.parse_compact(content, meta)
+    assert plain.num_rows == 206
+    kept = plain.filter(pc.equal(plain["model_name"], rows[3]["model_name"])).to_pylist()
+    same_board = [r for r in kept if r["leaderboard_publish_date"].isoformat() == rows[3]["leaderboard_publish_date"]]
+    assert [(r["category"], r["rank"]) for r in same_board if r["category"] == rows[3]["category"]] == [
+        (rows[3]["category"], int(rows[3]["rank"]))
+    ]
+    assert compact.schema.field("raw_sha256").type == pa.dictionary(pa.int32(), pa.string())
+    assert dictionary_decoded(compact).equals(plain, check_metadata=True)
+    assert compact.nbytes < plain.nbytes / 2
+
+
+def test_lmarena_batched_read_names_the_file_row(text_fixture, monkeypatch) -> None:
+    _, raw, _ = text_fixture
+    rows = json.loads(raw)
+    rows[120]["rating"] = None  # in the third batch of 50
+    content = _as_parquet(rows)
+    monkeypatch.setattr(lmarena, "BATCH_ROWS", 50)
+    with pytest.raises(ParseError, match=rf"no rank or rating \(first: data row 121, {rows[120]['model_name']!r}\)"):
+        lmarena.parse_compact(content, make_meta("lmarena", "text.full.parquet", content, params={"config": "text"}))
 
 
 def test_lmarena_dtype_drift_float_rank_and_votes(text_fixture) -> None:

@@ -1,0 +1,50 @@
+"""The LMArena history as a backfill holds it: parsed once, kept compact in Arrow, shared by worker processes
+through one memory-mapped file, cut to each snapshot date exactly as the pandas rows it replaces were."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from conftest import ARCHIVE
+from extractors import registry
+from extractors.base import dictionary_decoded
+from flows.snapshot import RawInput, load_parsed, parse_reports, share_parsed
+from transforms.as_of import LeaderboardHistory
+
+LMARENA = RawInput("lmarena", str(ARCHIVE / "raw"), "2026-10-02")
+
+
+def test_compact_history_cuts_every_date_as_the_pandas_rows_did() -> None:
+    compact = load_parsed(LMARENA)
+    assert isinstance(compact, LeaderboardHistory)
+    # The same rows as plain pandas (the form the history had before it was held compact).
+    frame = dictionary_decoded(compact.table).to_pandas()
+    plain = LeaderboardHistory(frame, registry.get("lmarena"))
+    dates = compact.publish_dates()
+    assert (len(dates), dates[0].isoformat(), len(compact)) == (12, "2023-05-08", 384)
+    assert dates == plain.publish_dates()
+    for day in dates:
+        cut = compact.as_of(day)
+        # vote_count: int64 in a cut without missing votes, float64 (NaN) in one with some; cast alike on publish
+        pd.testing.assert_frame_equal(cut, plain.as_of(day), check_dtype=False)
+        assert set(cut["leaderboard_publish_date"]) <= {d for d in dates if d <= day}
+        for column in ("license", "organization"):
+            pd.testing.assert_frame_equal(compact.latest_non_empty(column, day), plain.latest_non_empty(column, day))
+    # Per board and category its newest board: one category of each board was last published on 2025-05-19.
+    newest = compact.as_of(dates[-1])
+    assert newest["board"].value_counts().to_dict() == {"text": 27, "text_style_control": 27}
+    assert sorted({d.isoformat() for d in newest["leaderboard_publish_date"]}) == ["2025-05-19", "2026-10-02"]
+
+
+def test_a_shared_history_is_the_one_parsed_here(tmp_path) -> None:
+    shared = share_parsed(LMARENA, str(tmp_path))
+    assert shared.shared is not None and shared.shared.endswith(".arrow")
+    mapped, parsed = load_parsed(shared), load_parsed(LMARENA)
+    assert mapped is not parsed and mapped.table.equals(parsed.table)
+    for day in parsed.publish_dates():
+        pd.testing.assert_frame_equal(mapped.as_of(day), parsed.as_of(day))
+    files = LMARENA.files()
+    assert parse_reports(shared, files) == parse_reports(LMARENA, files)
+    # A small source is not shared: each process parses it where it is used.
+    epoch = RawInput("epoch", str(ARCHIVE / "raw"), "2025-05-20")
+    assert share_parsed(epoch, str(tmp_path)) == epoch
