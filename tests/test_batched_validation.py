@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from conftest import ARCHIVE
 from expectations import batched
 from expectations.batched import validate_dates
-from expectations.validate import validate_tables
+from expectations.validate import load_suite, runner, validate_tables
 from flows.snapshot import RawInput, load_parsed
 from transforms.build import build_snapshot
 
@@ -76,6 +77,30 @@ def test_each_date_gets_the_report_it_gets_alone(tables, monkeypatch) -> None:
     }
     assert [f.column for f in together["2023-05-08"].warnings] == ["best_closed_model", "score_gap"]
     assert together["2026-10-02"].blocking[1].examples == [-5.0]
+
+
+def test_a_mostly_check_suspects_only_the_dates_that_fail_it() -> None:
+    """Boards often hold a few unknown tiers in the text top 50, within the coverage check's ``mostly`` (95%):
+    such a date passes in the stacked run and is not validated again alone; one over the limit is."""
+    suite = load_suite("leaderboard_scores")["expectations"]
+    coverage = next(e for e in suite if e["kwargs"].get("mostly") and e["kwargs"]["column"] == "openness_tier")
+
+    def board(unknown: int) -> pd.DataFrame:  # 40 models in the text top 50, and the same below rank 50
+        tiers = ["unknown"] * unknown + ["open_weights"] * (40 - unknown)
+        return pd.DataFrame(
+            {
+                "board": "text",
+                "category": "overall",
+                "rank": list(range(1, 41)) + list(range(51, 91)),
+                "openness_tier": tiers + ["unknown"] * 40,  # unknown below rank 50 is outside the check
+            }
+        )
+
+    frames = {"one unknown": board(1), "two unknown": board(2), "three unknown": board(3), "none": board(0)}
+    checker = runner()
+    alone = {d: checker.run([coverage], f, {"result_format": "BASIC"})[0].success for d, f in frames.items()}
+    assert alone == {"one unknown": True, "two unknown": True, "three unknown": False, "none": True}  # 3/40 > 5%
+    assert batched._suspects([coverage], frames, checker) == {"three unknown": [0]}
 
 
 def test_dates_are_validated_in_runs_of_a_bounded_number_of_rows(monkeypatch) -> None:
