@@ -45,6 +45,7 @@ class PeakMemory:
 
     def __init__(self) -> None:
         self.peak = self.peak_pss = 0
+        self.peak_pss_at = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -56,6 +57,8 @@ class PeakMemory:
                 with contextlib.suppress(psutil.Error):
                     info = proc.memory_full_info()
                     rss, pss = rss + info.rss, pss + info.pss
+            if pss > self.peak_pss:
+                self.peak_pss_at = time.strftime("%H:%M:%S")  # to find the phase in the flow's log
             self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._stop.wait(0.2)
 
@@ -154,6 +157,7 @@ def main() -> None:
         "wall_s": round(ours, 1),
         "peak_rss_mb_all_processes": round(memory.peak_mb),
         "peak_pss_mb_all_processes": round(memory.peak_pss_mb),
+        "peak_pss_at": memory.peak_pss_at,
         "input_rows_per_s": round(input_rows / ours),
         "published_rows_per_s": round(published_rows / ours),
         "baseline_s": baseline["wall_s"],

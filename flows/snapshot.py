@@ -1,7 +1,8 @@
 """One snapshot date, end to end: cut the parsed sources to the date, build, stage, validate, publish.
 
 The nightly flow calls this once, a backfill once per date. Parsed sources are cached per process, keyed by
-the raw files' checksums, so a backfill parses the LMArena ``full`` split once (once per Dask worker).
+the raw files' checksums, so a backfill parses the LMArena ``full`` split once; the workers of a local Dask cluster
+memory-map one Arrow copy of it (``share_parsed``).
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from expectations.batched import validate_dates
+from expectations.batched import StagedTable, validate_dates
 from expectations.validate import ValidationReport
 from extractors import registry
 from extractors.http import make_session
@@ -28,7 +29,7 @@ from opengap.errors import RawStoreError, TransientFetchError
 from opengap.storage import Storage
 from transforms.as_of import LeaderboardHistory
 from warehouse.layout import Layout
-from warehouse.publish import read_staged
+from warehouse.publish import read_staged_table
 
 
 def _is_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -174,4 +175,12 @@ def stage_dates(
 def validate_together(staged: list[StagedSnapshot], data_dir: str, label: str) -> dict[str, ValidationReport]:
     """Validate the staged dates' tables with one Great Expectations run per table (expectations/batched.py)."""
     layout = Layout(data_dir)
-    return validate_dates({s.snapshot_date: read_staged(layout, s.run_id, s.manifest["tables"]) for s in staged})
+    return validate_dates(
+        {
+            s.snapshot_date: {
+                name: StagedTable(info["rows"], partial(read_staged_table, layout, s.run_id, info))
+                for name, info in s.manifest["tables"].items()
+            }
+            for s in staged
+        }
+    )

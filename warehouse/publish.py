@@ -140,10 +140,12 @@ def stage_tables(
 
 def read_staged(layout: Layout, run_id: str, staged: dict[str, dict]) -> dict[str, pa.Table]:
     """The staged files read back, so validation checks exactly the bytes that would be published."""
-    return {
-        name: read_parquet_bytes(layout.storage.read_bytes(f"{layout.staging(run_id)}/{info['path']}"))
-        for name, info in staged.items()
-    }
+    return {name: read_staged_table(layout, run_id, info) for name, info in staged.items()}
+
+
+def read_staged_table(layout: Layout, run_id: str, info: dict) -> pa.Table:
+    """One staged file (``info``: its entry in the manifest's tables) read back."""
+    return read_parquet_bytes(layout.storage.read_bytes(f"{layout.staging(run_id)}/{info['path']}"))
 
 
 @dataclass(frozen=True)
