@@ -141,7 +141,7 @@ def test_dates_that_fail_validation_are_quarantined_while_others_publish(tmp_pat
     assert list(report.quarantined) == ["2023-06-01"]
     quarantined = json.loads((tmp_path / report.quarantined["2023-06-01"] / "manifest.json").read_text())
     assert {f["table"] for f in quarantined["validation"]["blocking"]} == {"leaderboard_scores", "epoch_models"}
-    assert _run(tmp_path, "2024-10-01", "2024-10-01").published == ["2024-10-01"]
+    assert _run(tmp_path, "2024-10-01", "2024-10-01", sources=HISTORY).published == ["2024-10-01"]
     assert read_latest(Layout(tmp_path))["snapshot_date"] == "2024-10-01"
 
 
@@ -149,11 +149,11 @@ def test_dates_that_fail_validation_are_quarantined_while_others_publish(tmp_pat
 def test_backfill_keeps_a_date_the_nightly_run_published(tmp_path):
     from flows.nightly import nightly
 
-    nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), docs=False)
-    report = _run(tmp_path, "2026-10-02", "2026-10-02")
+    nightly(offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path), docs=False, sources=HISTORY)
+    report = _run(tmp_path, "2026-10-02", "2026-10-02", sources=HISTORY)
     assert not report.published and report.skipped == ["2026-10-02"]
     assert _manifests(Layout(tmp_path))["2026-10-02"]["mode"] == "replay"
-    assert _run(tmp_path, "2026-10-02", "2026-10-02", force=True).published == ["2026-10-02"]
+    assert _run(tmp_path, "2026-10-02", "2026-10-02", sources=HISTORY, force=True).published == ["2026-10-02"]
 
 
 @needs_prefect
@@ -201,9 +201,15 @@ def test_task_runner_choices():
 def test_dask_backfill_gives_the_same_snapshots_as_threads(tmp_path):
     # With Data Docs each date is validated on its own (make_snapshot, here on threads); without, the dates are
     # validated together (expectations/batched.py, here on Dask): the same files and the same verdicts.
-    threaded = _run(tmp_path / "threads", "2026-10-02", "2026-10-02", docs=True)
-    dask_run = backfill.with_options(task_runner=make_task_runner("dask", 2))(
-        start="2026-10-02", end="2026-10-02", offline=True, raw_archive=str(ARCHIVE), data_dir=str(tmp_path / "dask")
+    # LMArena alone: the source whose history a local cluster's worker maps from the parse task's Arrow copy.
+    threaded = _run(tmp_path / "threads", "2026-10-02", "2026-10-02", docs=True, sources=["lmarena"])
+    dask_run = backfill.with_options(task_runner=make_task_runner("dask", 1))(
+        start="2026-10-02",
+        end="2026-10-02",
+        sources=["lmarena"],
+        offline=True,
+        raw_archive=str(ARCHIVE),
+        data_dir=str(tmp_path / "dask"),
     )
     assert threaded.published == dask_run.published == ["2026-10-02"]
     runs = [_manifests(Layout(tmp_path / run))["2026-10-02"] for run in ("threads", "dask")]
@@ -212,7 +218,8 @@ def test_dask_backfill_gives_the_same_snapshots_as_threads(tmp_path):
     }
     assert runs[0]["validation"]["docs_index"] and not runs[1]["validation"]["docs_index"]
     verdicts = [{**m["validation"], "docs_index": None} for m in runs]
-    assert verdicts[0] == verdicts[1] and verdicts[0]["warnings"]  # the archive's known warnings
+    assert verdicts[0] == verdicts[1]
+    assert sum(t["evaluated"] for t in verdicts[0]["tables"].values()) == 134 and verdicts[0]["success"]
 
 
 @needs_prefect
