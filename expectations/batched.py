@@ -48,9 +48,9 @@ POSITION = "opengap_position"
 TWIN = "opengap_non_null_twin"
 # Stacked rows per GX run: fewer, larger runs cost less (GX spends ~0.4 s per run on metric graphs; 50 dates of
 # 24,000 rows took 6.6 s in runs of 250,000 rows, 5.7 s in runs of 600,000, 4.8 s in one run), but a run holds
-# its frames, their stacked categorical copy and GX's masks: runs of 1M rows took the 12M-row benchmark's peak
-# to 4.6 GB. This bounds one run to ~1.5 GB however large each date is.
-ROWS_PER_RUN = 500_000
+# its frames, their stacked categorical copy and GX's masks: on 20 dates of 48,000 rows, runs of 500,000 rows
+# added 1.2 GB at their peak (9.5 s), runs of 250,000 rows 0.5 GB (12.6 s). Memory is the bound that matters here.
+ROWS_PER_RUN = 250_000
 # Every unexpected row with its date (not GX's sample of 20), and no pandas index query string.
 FIND_DATES = {
     "result_format": "COMPLETE",

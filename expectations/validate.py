@@ -150,6 +150,11 @@ class Runner:
                 gx.Checkpoint(name=name, validation_definitions=[definition], result_format=result_format)
             )
         result = self.checkpoints[key].run(batch_parameters={"dataframe": frame})
+        # GX's ephemeral context keeps every result in memory; a backfill's runs (the stacked ones listing every
+        # unexpected row) would pile up for the life of the process: forgotten once returned.
+        backend = self.ctx.validation_results_store.store_backend
+        for stored in backend.list_keys():
+            backend.remove_key(stored)
         return [r for run in result.run_results.values() for r in run.results]
 
 
