@@ -3,11 +3,14 @@ through one memory-mapped file, cut to each snapshot date exactly as the pandas 
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from conftest import ARCHIVE
 from extractors import registry
 from extractors.base import dictionary_decoded
+from extractors.raw_store import RawStore
 from flows.snapshot import RawInput, load_parsed, parse_reports, share_parsed
 from transforms.as_of import LeaderboardHistory
 
@@ -48,3 +51,21 @@ def test_a_shared_history_is_the_one_parsed_here(tmp_path) -> None:
     # A small source is not shared: each process parses it where it is used.
     epoch = RawInput("epoch", str(ARCHIVE / "raw"), "2025-05-20")
     assert share_parsed(epoch, str(tmp_path)) == epoch
+
+
+def test_a_folder_with_the_latest_and_full_splits_keeps_each_row_once(tmp_path) -> None:
+    """A date folder may hold both splits of a board; the latest split's rows are all in the full one."""
+    full = RawStore(ARCHIVE / "raw").read("lmarena", "2026-10-02", "text.full.rows.json").content
+    rows = json.loads(full)
+    newest = max(r["leaderboard_publish_date"] for r in rows)
+    latest = [r for r in rows if r["leaderboard_publish_date"] == newest]
+    store = RawStore(tmp_path)
+    for name, body in (("text.full.rows.json", full), ("text.latest.rows.json", json.dumps(latest).encode())):
+        store.write(
+            "lmarena", "2026-10-02", name, body, url=f"https://example.invalid/{name}", params={"config": "text"}
+        )
+    raw = RawInput("lmarena", str(tmp_path), "2026-10-02")
+    history = load_parsed(raw)
+    assert len(history) == len(rows) == 206 and len(latest) == 22
+    reports = parse_reports(raw, raw.files())
+    assert reports == {"text.latest.rows.json": {"parse_notes": {"rows_given_by_an_earlier_file": 22}}}

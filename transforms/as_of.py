@@ -32,13 +32,11 @@ class LeaderboardHistory:
         self.group = list(declared.group)
         table = rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
         table = dictionary_encoded(table.replace_schema_metadata(None)).unify_dictionaries().combine_chunks()
-        metadata = [self.name, self.date, board.licence, board.organization]
-        codes = key_codes(table, list(dict.fromkeys([*source.table.key, *self.group, *metadata])))
-        # The latest and full splits repeat the same published rows; a date folder may hold both.
-        firsts = _first_of_each(combined_key(codes, list(source.table.key)))
-        if len(firsts) < table.num_rows:
-            table, codes = table.take(firsts), codes.iloc[firsts].reset_index(drop=True)
+        # One row per key (board, category, date, model): a parse keeps one, and of two files of a date folder
+        # (the latest and full splits repeat rows) the snapshot keeps the first's (flows.snapshot._parsed).
         self.table = table
+        metadata = [self.name, self.date, board.licence, board.organization]
+        codes = key_codes(table, list(dict.fromkeys([*self.group, *metadata])))
         # The rows of each published board (board, category, date): one sorted array of positions, cut per board.
         boards = combined_key(codes, [*self.group, self.date])
         order = np.argsort(boards, kind="stable")
