@@ -187,6 +187,8 @@ def _read_batches(raw: bytes, meta: RawMeta) -> Iterator[pd.DataFrame]:
                 yield _frame_of(check_utf8(file.schema_arrow.empty_table(), where), where)
         except (pa.ArrowException, OSError) as exc:
             raise ParseError(f"{where} is not a readable parquet file (truncated download?): {exc}") from exc
+        except UnicodeDecodeError as exc:  # a damaged schema: its names are read batch by batch now
+            raise ParseError(f"{where}: the parquet schema is not UTF-8 (damaged file?): {exc}") from exc
         return
     yield _read_json(raw, meta)
 

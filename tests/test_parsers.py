@@ -197,6 +197,18 @@ def test_lmarena_batched_read_names_the_file_row(text_fixture, monkeypatch) -> N
         lmarena.parse_compact(content, make_meta("lmarena", "text.full.parquet", content, params={"config": "text"}))
 
 
+def test_lmarena_parquet_with_a_damaged_column_name_is_a_parse_error(text_fixture) -> None:
+    """Found by `make fuzz`: a column name that is not UTF-8 is read with the first batch, not with the table."""
+    _, raw, _ = text_fixture
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(json.loads(raw)), buf, store_schema=False)
+    damaged = buf.getvalue().replace(b"organization", b"\xf9rganization")
+    meta = make_meta("lmarena", "text.full.parquet", damaged, params={"config": "text"})
+    for parse in (lmarena.parse.__wrapped__, lmarena.parse_compact.__wrapped__):  # not the safety net
+        with pytest.raises(ParseError, match="the parquet schema is not UTF-8"):
+            parse(damaged, meta)
+
+
 def test_lmarena_dtype_drift_float_rank_and_votes(text_fixture) -> None:
     text, raw, _ = text_fixture
     source_row = next(r for r in json.loads(raw) if r["model_name"] == "gemini-4-argon-high")
