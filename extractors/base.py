@@ -158,9 +158,9 @@ def dictionary_decoded(table: pa.Table) -> pa.Table:
 def comparable(column: pa.ChunkedArray) -> pa.Array:
     """One array that sorts and compares like ``column``'s values: a dictionary column as the rank of each
     row's value among the dictionary's (cheap: the dictionary is small), any other column as it is."""
-    if not pa.types.is_dictionary(column.type):
-        return column.combine_chunks()
-    array = column.combine_chunks()  # one dictionary for all chunks
+    array = column.combine_chunks()  # a dictionary column: one dictionary for all chunks
+    if not pa.types.is_dictionary(array.type):
+        return array
     ranks = pc.rank(array.dictionary, sort_keys="ascending", tiebreaker="dense").cast(array.indices.type)
     return pc.take(ranks, array.indices)
 

@@ -29,6 +29,7 @@ from extractors.base import (
     Columns,
     check_utf8,
     comparable,
+    dictionary_decoded,
     dictionary_encoded,
     hub_endpoint,
     load_json,
@@ -312,15 +313,19 @@ def _integers(series: pd.Series, column: str, meta: RawMeta, *, required: bool) 
 def parse(raw: bytes, meta: RawMeta) -> pa.Table:
     """Rows of one board file, typed to SCHEMA. New columns are drift (recorded, not read); duplicates keep the
     best rank."""
-    table = pa.concat_tables(_typed_batches(raw, meta))
-    return table.take(_best_ranked_order(table))
+    return dictionary_decoded(_compact(raw, meta))
 
 
 @only_parse_errors
 def parse_compact(raw: bytes, meta: RawMeta) -> pa.Table:
-    """``parse``'s table with every text column dictionary-encoded, built batch by batch: a backfill holds the
-    12M-row full split in memory this way (~1.1 GB; its four provenance columns, the same text on every row,
-    would take ~1.5 GB alone as plain text). ``dictionary_decoded`` gives back exactly ``parse``'s table."""
+    """``parse``'s table with every text column dictionary-encoded: a backfill holds the 12M-row full split in
+    memory this way (~1.1 GB; its four provenance columns, the same text on every row, would take ~1.5 GB alone
+    as plain text). ``dictionary_decoded`` gives back exactly ``parse``'s table."""
+    return _compact(raw, meta)
+
+
+def _compact(raw: bytes, meta: RawMeta) -> pa.Table:
+    """The rows read and checked batch by batch, each batch's text dictionary-encoded as it comes."""
     batches = []
     for batch in _typed_batches(raw, meta):
         batches.append(dictionary_encoded(batch))

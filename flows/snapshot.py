@@ -175,8 +175,7 @@ def share_parsed(raw: RawInput, folder: str) -> RawInput:
     files = raw.files()
     indexed, reports = _parsed.__wrapped__(raw.source, raw.root, raw.raw_date, _checksums(files))
     assert isinstance(indexed, as_of.LeaderboardHistory)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = Path(folder) / f"{raw.source}-{hashlib.sha256(''.join(_checksums(files)).encode()).hexdigest()[:16]}.arrow"
+    path = Path(folder) / f"{raw.source}.arrow"  # the folder is the run's own
     table = indexed.table.replace_schema_metadata({_REPORTS: json.dumps(reports, sort_keys=True).encode()})
     partial = path.with_suffix(".partial")
     with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
