@@ -32,7 +32,19 @@ def test_compact_history_cuts_every_date_as_the_pandas_rows_did() -> None:
         pd.testing.assert_frame_equal(cut, plain.as_of(day), check_dtype=False)
         assert set(cut["leaderboard_publish_date"]) <= {d for d in dates if d <= day}
         for column in ("license", "organization"):
-            pd.testing.assert_frame_equal(compact.latest_non_empty(column, day), plain.latest_non_empty(column, day))
+            stated = compact.latest_non_empty(column, day)
+            pd.testing.assert_frame_equal(stated, plain.latest_non_empty(column, day))
+            # Its definition, grouped from scratch: per model, the last non-empty value published by that day.
+            known = frame[frame["leaderboard_publish_date"] <= day].dropna(subset=[column])
+            known = known.drop_duplicates(["model_name", "leaderboard_publish_date"])
+            expected = known.sort_values("leaderboard_publish_date", kind="stable").groupby("model_name")
+            pd.testing.assert_frame_equal(stated, expected[[column, "leaderboard_publish_date"]].last())
+    # A model listed before its licence is: absent until a board states one, then dated by the newest board.
+    stated = {day.isoformat(): compact.latest_non_empty("license", day) for day in dates}
+    assert "gpt-5.4-high" not in stated["2026-04-02"].index and "gpt-5.4" not in stated["2026-10-02"].index
+    for day in ("2026-08-12", "2026-10-02"):
+        licence, on = stated[day].loc["gpt-5.4-high"]
+        assert (licence, on.isoformat()) == ("Proprietary", day)
     # Per board and category its newest board: one category of each board was last published on 2025-05-19.
     newest = compact.as_of(dates[-1])
     assert newest["board"].value_counts().to_dict() == {"text": 27, "text_style_control": 27}

@@ -46,6 +46,7 @@ class LeaderboardHistory:
         # Licence and organization per model and date (identical across categories): a small timeline.
         distinct = _first_of_each(combined_key(codes, metadata))
         self._metadata = self._plain(table.select(metadata).take(distinct)).sort_values(self.date, kind="stable")
+        self._stated: dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]] = {}
         pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages otherwise (~0.7 GB at 12M)
 
     @staticmethod
@@ -76,8 +77,26 @@ class LeaderboardHistory:
         """Per model (the index), the newest non-empty ``column`` published on or before the date, and the
         publication date of the board that stated it: LMArena blanks licences for a while (FORMATS.md §9), so
         the last known value stands until a new one is published."""
-        known = self._metadata[self._metadata[self.date] <= snapshot_date].dropna(subset=[column])
-        return known.groupby(self.name)[[column, self.date]].last()
+        known, dates, keys = self._statements(column)
+        published = np.searchsorted(dates, np.datetime64(snapshot_date, "D"), side="right")
+        # Per model, the last of its statements among the first ``published`` rows (the timeline is in date
+        # order): the largest key below the model's code * rows + published, when it is still the model's.
+        models = np.arange(int(keys[-1]) // len(known) + 1) if len(known) else np.arange(0)
+        last = np.searchsorted(keys, models * len(known) + published) - 1
+        found = last >= 0
+        found[found] = keys[last[found]] // len(known) == models[found]
+        return known.iloc[keys[last[found]] % len(known)].set_index(self.name)[[column, self.date]]
+
+    def _statements(self, column: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The timeline's rows stating ``column`` (in date order), their dates, and their positions sorted by
+        model as ``model code * rows + position`` (codes in name order): computed once per column, so a
+        backfill's dates each look their answer up instead of grouping the whole timeline again."""
+        if column not in self._stated:
+            known = self._metadata.dropna(subset=[column]).reset_index(drop=True)
+            codes = pd.factorize(known[self.name], sort=True)[0].astype(np.int64)
+            keys = np.sort(codes * len(known) + np.arange(len(known)))
+            self._stated[column] = (known, known[self.date].to_numpy(dtype="datetime64[D]"), keys)
+        return self._stated[column]
 
 
 def _first_of_each(key: np.ndarray) -> np.ndarray:

@@ -318,13 +318,11 @@ def _unmatched(pools: EvidencePools, identities: pd.DataFrame, ranks: dict[tuple
     )
     alone = alone.assign(
         openness_tier=[pools.verdict(k).tier for k in alone["canonical_key"]],
-        best_rank=[ranks.get((s, n)) for s, n in zip(alone["source"], alone["name"], strict=True)],
+        best_rank=pd.array(
+            [ranks.get((s, n)) for s, n in zip(alone["source"], alone["name"], strict=True)], dtype="Int64"
+        ),
     )
-    return (
-        alone.sort_values(["best_rank", "source", "name"], na_position="last", kind="stable")
-        .reset_index(drop=True)
-        .astype({"best_rank": "Int64"})
-    )
+    return alone.sort_values(["best_rank", "source", "name"], na_position="last", kind="stable").reset_index(drop=True)
 
 
 _EVIDENCE_COLUMNS = [
