@@ -34,7 +34,7 @@ from opengap.errors import RawStoreError
 from opengap.source import PUBLISHED, Source
 from transforms import as_of, changes, openness
 from transforms.as_of import Indexed
-from transforms.build import build_snapshot, concat_parsed
+from transforms.build import build_snapshot, build_snapshots, concat_parsed
 from transforms.tables import CHANGES, SCHEMA_VERSION, table_specs
 from warehouse.exports import stage_exports
 from warehouse.layout import Layout
@@ -235,21 +235,80 @@ def stage_snapshot(
 ) -> StagedSnapshot | SnapshotOutcome:
     """Build the snapshot of ``snapshot_date`` from ``inputs`` and stage its tables and CSV exports; or say why
     it is skipped (a SnapshotOutcome)."""
+    result = stage_snapshots(inputs, [snapshot_date], data_dir, mode, force=force, allow_row_drop=allow_row_drop)
+    if isinstance(result[snapshot_date], Exception):
+        raise result[snapshot_date]
+    return result[snapshot_date]
+
+
+def stage_snapshots(
+    inputs: list[RawInput],
+    snapshot_dates: list[str],
+    data_dir: str,
+    mode: str,
+    *,
+    force: bool = False,
+    allow_row_drop: tuple[str, ...] = (),
+) -> dict[str, StagedSnapshot | SnapshotOutcome | Exception]:
+    """``stage_snapshot`` for each of ``snapshot_dates``, the dates built together (``build_snapshots``); a date
+    that fails gives its exception, and the others still stage."""
     layout = Layout(data_dir)
-    files = {i.source: i.files() for i in inputs}  # read each metadata file once per snapshot
+    files = {i.source: i.files() for i in inputs}  # read each metadata file once
     fingerprint = inputs_fingerprint(files)
-    reason = None if force else _skip_reason(layout, snapshot_date, fingerprint, mode)
-    if reason:
-        return SnapshotOutcome(snapshot_date, "skipped", detail=reason)
-    day = dt.date.fromisoformat(snapshot_date)
+    results: dict[str, StagedSnapshot | SnapshotOutcome | Exception] = {}
+    for snapshot_date in snapshot_dates:
+        reason = None if force else _skip_reason(layout, snapshot_date, fingerprint, mode)
+        if reason:
+            results[snapshot_date] = SnapshotOutcome(snapshot_date, "skipped", detail=reason)
+    building = [d for d in snapshot_dates if d not in results]
+    parsed = {i.source: load_parsed(i, files[i.source]) for i in inputs} if building else {}
+    for snapshot_date, tables in _built(parsed, building, {i.source: i.raw_date for i in inputs}).items():
+        try:
+            if isinstance(tables, Exception):
+                raise tables
+            results[snapshot_date] = _stage(
+                layout, inputs, files, fingerprint, snapshot_date, tables, mode, allow_row_drop
+            )
+        except Exception as exc:  # one bad date must not stop the others
+            results[snapshot_date] = exc
+    return {d: results[d] for d in snapshot_dates}
+
+
+def _built(
+    parsed: dict[str, Any], snapshot_dates: list[str], raw_dates: dict[str, str]
+) -> dict[str, dict[str, pa.Table] | Exception]:
+    """Each date's tables, built together; if that fails, each date alone, so only the bad date fails."""
+    days = [dt.date.fromisoformat(d) for d in snapshot_dates]
+    try:
+        return {d.isoformat(): tables for d, tables in build_snapshots(parsed, days, raw_dates).items()}
+    except Exception:
+        if len(days) == 1:
+            raise
+    built: dict[str, dict[str, pa.Table] | Exception] = {}
+    for day in days:
+        try:
+            built[day.isoformat()] = build_snapshot(parsed, day, raw_dates)
+        except Exception as exc:
+            built[day.isoformat()] = exc
+    return built
+
+
+def _stage(
+    layout: Layout,
+    inputs: list[RawInput],
+    files: dict[str, list[dict[str, Any]]],
+    fingerprint: str,
+    snapshot_date: str,
+    tables: dict[str, pa.Table],
+    mode: str,
+    allow_row_drop: tuple[str, ...],
+) -> StagedSnapshot:
+    """Stage one built date: its tables, CSV exports and manifest (but for the validation result)."""
     with date_lock(layout, snapshot_date):
         # Staging left by a run of this date that crashed is never read; clear it now that we hold the date.
         for stale in layout.storage.names(layout.path("staging")):
             if stale.startswith(f"{snapshot_date}-"):
                 layout.storage.remove(layout.staging(stale))
-        tables = build_snapshot(
-            {i.source: load_parsed(i, files[i.source]) for i in inputs}, day, {i.source: i.raw_date for i in inputs}
-        )
         changed = _changes(layout, snapshot_date, mode, tables)
         if changed is not None:
             tables[CHANGES.name] = CHANGES.to_arrow(changed)

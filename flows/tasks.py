@@ -22,7 +22,7 @@ from flows.snapshot import (
     make_snapshot,
     parse_reports,
     share_parsed,
-    stage_snapshot,
+    stage_snapshots,
 )
 from opengap.config import Settings, today_utc
 from opengap.errors import RawStoreError, TransientFetchError
@@ -158,16 +158,20 @@ def snapshot_for_date(
 def stage_dates(
     inputs: list[RawInput], dates: list[str], data_dir: str, mode: str, force: bool, label: str
 ) -> list[StagedSnapshot | SnapshotOutcome]:
-    """Build and stage each of a few snapshot dates (validated later with others: ``validate_together``); a date
-    that raises is a "failed" outcome, the others still stage. A few dates per task, not one: Prefect's own cost
-    per task run (its API calls, state changes) was as large as building a date."""
+    """Build and stage a few snapshot dates together (``stage_snapshots``; validated later with others:
+    ``validate_together``); a date that raises is a "failed" outcome, the others still stage. A few dates per
+    task, not one: Prefect's own cost per task run (its API calls, state changes) was as large as building a
+    date, and the steps of a build whose cost is per call are paid once for all the task's dates."""
+    try:
+        results = stage_snapshots(inputs, dates, data_dir, mode, force=force)
+    except Exception as exc:  # the inputs themselves failed (unreadable raw): every date fails alike
+        results = dict.fromkeys(dates, exc)
     staged: list[StagedSnapshot | SnapshotOutcome] = []
-    for day in dates:
-        try:
-            staged.append(stage_snapshot(inputs, day, data_dir, mode, force=force))
-        except Exception as exc:  # one bad date must not stop the others; it is reported at the end
-            get_run_logger().error("%s failed: %s: %s", day, exc.__class__.__name__, exc)
-            staged.append(SnapshotOutcome.failed(day, exc))
+    for day, result in results.items():
+        if isinstance(result, Exception):
+            get_run_logger().error("%s failed: %s: %s", day, result.__class__.__name__, result)
+            result = SnapshotOutcome.failed(day, result)
+        staged.append(result)
     return staged
 
 

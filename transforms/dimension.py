@@ -9,6 +9,7 @@ columns take the best rank of any of the model's names.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,7 +19,7 @@ import pyarrow as pa
 from opengap.contracts import EVIDENCE_FIELD, OPENNESS_FIELDS, PROVENANCE, PROVENANCE_FIELDS
 from opengap.source import Source, column
 from transforms import openness
-from transforms.identity import EvidencePools
+from transforms.identity import EvidencePools, with_verdicts
 
 BASE_FIELDS = [
     pa.field("canonical_key", pa.string(), nullable=False),  # the same model in every source
@@ -99,44 +100,55 @@ def _members(sources: Mapping[str, Source], tables: Mapping[str, pd.DataFrame], 
 
 
 def _winners(members: pd.DataFrame, codes: np.ndarray, attribute: str) -> np.ndarray:
-    """Per canonical key (``codes``), the position of the row whose source knows ``attribute`` with the lowest
-    precedence, the earliest row among equals. Integer sorts: a pandas sort on the text keys per attribute cost
-    more than the rest of the dimension."""
+    """Per model (``codes``: one per date and canonical key), the position of the row whose source knows
+    ``attribute`` with the lowest precedence, the earliest row among equals. Integer sorts: a pandas sort on the
+    text keys per attribute cost more than the rest of the dimension."""
     precedence = members[f"_{attribute}"].to_numpy(dtype=float, na_value=np.inf)
     usable = np.flatnonzero(members[attribute].notna().to_numpy() & np.isfinite(precedence))
     ranked = usable[np.lexsort((precedence[usable], codes[usable]))]  # stable: equal precedence keeps row order
     return ranked[np.diff(codes[ranked], prepend=-1) != 0]
 
 
-def _first_by(members: pd.DataFrame, codes: np.ndarray, attribute: str) -> pd.Series:
-    """Per canonical key, the non-null ``attribute`` of the source with the lowest precedence."""
-    winners = _winners(members, codes, attribute)
-    # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
-    values = members[attribute].to_numpy(dtype=object)[winners]
-    return pd.Series(values, index=members["canonical_key"].to_numpy(dtype=object)[winners], dtype=object)
-
-
-def build_dimension(
-    sources: Mapping[str, Source], tables: Mapping[str, pd.DataFrame], pools: EvidencePools
-) -> pd.DataFrame:
-    """One row per canonical key named by any of ``tables`` (keys: source names; values: the linked rows)."""
+def build_dimensions(
+    sources: Mapping[str, Source],
+    days: Mapping[dt.date, tuple[Mapping[str, pd.DataFrame], EvidencePools]],
+) -> dict[dt.date, pd.DataFrame]:
+    """Per date, one row per canonical key named by any of its tables (keys: source names; values: the linked
+    rows), tagged by that date's pools of evidence. All the dates in one pass over their stacked rows: each step
+    groups by (date, canonical key), as one date's dimension groups by canonical key."""
     members_of = model_sources(sources)
     own_fields, rank_fields = _declared_columns(members_of)
     own, ranks = [f.name for f in own_fields], [f.name for f in rank_fields]
     attributes = [*ATTRIBUTES, *own]
     columns = ["canonical_key", "member", *attributes, *ranks, *PROVENANCE, *[f"_{a}" for a in attributes]]
-    members = _members(sources, tables, columns)
-    codes = pd.factorize(members["canonical_key"])[0]
-    first = members.iloc[_winners(members, codes, "model_name")]
-    models = first.set_index("canonical_key")[["model_name", *PROVENANCE]]
+    dates = list(days)
+    members = pd.concat(
+        [_members(sources, tables, columns).assign(_day=i) for i, (tables, _) in enumerate(days.values())],
+        ignore_index=True,
+    )
+    keys = pd.factorize(members["canonical_key"])[0]
+    codes = members["_day"].to_numpy() * (int(keys.max(initial=0)) + 1) + keys  # one code per date and key
+    first = _winners(members, codes, "model_name")  # a model's row: a source gave it a display name
+    models = members.iloc[first][["_day", "canonical_key", "model_name", *PROVENANCE]].reset_index(drop=True)
+    row_of = pd.Series(np.arange(len(first)), index=codes[first])
     for attribute in attributes[1:]:
-        models[attribute] = _first_by(members, codes, attribute)
+        winners = _winners(members, codes, attribute)
+        rows = row_of.reindex(codes[winners]).to_numpy()
+        known = ~np.isnan(rows)
+        # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
+        values = np.full(len(models), None, dtype=object)
+        values[rows[known].astype(int)] = members[attribute].to_numpy(dtype=object)[winners][known]
+        models[attribute] = values
     for rank in ranks:
-        models[rank] = members.groupby("canonical_key")[rank].min()
+        models[rank] = members.groupby(codes)[rank].min().reindex(codes[first]).array
     names = [s.name for s in members_of]
     for name in names:
-        models[f"in_{name}"] = models.index.isin(members.loc[members["member"].eq(name), "canonical_key"])
+        models[f"in_{name}"] = np.isin(codes[first], codes[members["member"].eq(name).to_numpy()])
     models["n_sources"] = models[[f"in_{name}" for name in names]].sum(axis=1)
     models["license_id"] = models["license_raw"].map(lambda raw: openness.licence(raw).license_id)
-    models = models.rename_axis("canonical_key").reset_index()
-    return pools.tag(models).sort_values("canonical_key", kind="stable").reset_index(drop=True)
+    pools = [pools for _, pools in days.values()]
+    keyed = zip(models["_day"], models["canonical_key"], strict=True)
+    models = with_verdicts(models, [pools[day].verdict(key) for day, key in keyed])
+    models = models.sort_values(["_day", "canonical_key"], kind="stable")
+    ends = np.searchsorted(models["_day"].to_numpy(), np.arange(len(dates)), side="right")
+    return {day: models.iloc[start:end] for day, start, end in zip(dates, [0, *ends[:-1]], ends, strict=True)}

@@ -148,15 +148,19 @@ class EvidencePools:
 
     def tag(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Rows with a ``canonical_key`` column, plus the openness its pool of evidence decides."""
-        verdicts = [self.verdict(k) for k in rows["canonical_key"]]
-        return rows.assign(
-            openness_tier=[v.tier for v in verdicts],
-            openness=[v.openness for v in verdicts],
-            openness_source=[v.source for v in verdicts],
-            openness_evidence=[v.summary for v in verdicts],
-            openness_rule_version=openness.rule_version(),
-            open_weights_since=[v.open_weights_since for v in verdicts],
-        )
+        return with_verdicts(rows, [self.verdict(k) for k in rows["canonical_key"]])
+
+
+def with_verdicts(rows: pd.DataFrame, verdicts: list[ev.Verdict]) -> pd.DataFrame:
+    """``rows`` tagged with one verdict each (``EvidencePools.tag``; the models of many dates, each its own)."""
+    return rows.assign(
+        openness_tier=[v.tier for v in verdicts],
+        openness=[v.openness for v in verdicts],
+        openness_source=[v.source for v in verdicts],
+        openness_evidence=[v.summary for v in verdicts],
+        openness_rule_version=openness.rule_version(),
+        open_weights_since=[v.open_weights_since for v in verdicts],
+    )
 
 
 @dataclass
