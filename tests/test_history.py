@@ -26,10 +26,12 @@ def test_compact_history_cuts_every_date_as_the_pandas_rows_did() -> None:
     dates = compact.publish_dates()
     assert (len(dates), dates[0].isoformat(), len(compact)) == (12, "2023-05-08", 384)
     assert dates == plain.publish_dates()
+    each = compact.as_of_each(dates)  # every date cut in one pass, as a backfill's group of dates is
     for day in dates:
         cut = compact.as_of(day)
         # vote_count: int64 in a cut without missing votes, float64 (NaN) in one with some; cast alike on publish
         pd.testing.assert_frame_equal(cut, plain.as_of(day), check_dtype=False)
+        pd.testing.assert_frame_equal(each[day], cut, check_dtype=False)
         assert set(cut["leaderboard_publish_date"]) <= {d for d in dates if d <= day}
         for column in ("license", "organization"):
             stated = compact.latest_non_empty(column, day)

@@ -66,12 +66,23 @@ class LeaderboardHistory:
 
     def as_of(self, snapshot_date: dt.date) -> pd.DataFrame:
         """Per board, the newest one published on or before ``snapshot_date``."""
+        return self.as_of_each([snapshot_date])[snapshot_date]
+
+    def as_of_each(self, days: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+        """``as_of`` of each date, all cut in one pass: one Arrow take and one decode for every date's rows (a
+        decode's cost is mostly per call), then each date's frame is its slice."""
+        positions = [self._positions(day) for day in days]
+        rows = self._plain(self.table.take(np.concatenate(positions)))
+        ends = np.cumsum([len(p) for p in positions])
+        starts = ends - [len(p) for p in positions]
+        return {day: rows.iloc[a:b].reset_index(drop=True) for day, a, b in zip(days, starts, ends, strict=True)}
+
+    def _positions(self, snapshot_date: dt.date) -> np.ndarray:
         known = self._published[self._published[self.date] <= snapshot_date]
         if known.empty:
-            return self._plain(self.table.slice(0, 0))
+            return np.empty(0, dtype=np.int64)
         newest = known.groupby(self.group)[self.date].idxmax().to_numpy()
-        positions = np.sort(np.concatenate([self._groups[i] for i in newest]))
-        return self._plain(self.table.take(positions))
+        return np.sort(np.concatenate([self._groups[i] for i in newest]))
 
     def latest_non_empty(self, column: str, snapshot_date: dt.date) -> pd.DataFrame:
         """Per model (the index), the newest non-empty ``column`` published on or before the date, and the
@@ -112,20 +123,32 @@ def index(source: Source, rows: pd.DataFrame | pa.Table) -> Indexed:
     return LeaderboardHistory(rows, source) if source.as_of.kind == PUBLISHED else rows
 
 
+def cut_each(
+    source: Source, rows: Indexed, days: list[dt.date], raw_date: str | None
+) -> dict[dt.date, pd.DataFrame | None]:
+    """``cut`` for each of ``days``; a board history's dates are cut in one pass (``as_of_each``)."""
+    if source.as_of.kind != PUBLISHED:
+        return {day: cut(source, rows, day, raw_date) for day in days}
+    history = rows if isinstance(rows, LeaderboardHistory) else LeaderboardHistory(rows, source)
+    return {day: _published_by(source, on_date, day) for day, on_date in history.as_of_each(days).items()}
+
+
+def _published_by(source: Source, on_date: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
+    if on_date.empty:
+        raise OpengapError(
+            f"no {source.title} leaderboard was published on or before {snapshot_date} in the stored raw "
+            "files; choose a later --date, or backfill from the full split"
+        )
+    return on_date
+
+
 def cut(source: Source, rows: Indexed, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame | None:
     """What ``source`` may contribute to the snapshot of ``snapshot_date`` when its raw files were retrieved on
     ``raw_date`` (None: unknown, taken as retrieved in time). None leaves the source out of the snapshot."""
     kind, column = source.as_of.kind, source.as_of.date_column
     retrieved_in_time = raw_date is None or raw_date <= snapshot_date.isoformat()
     if kind == PUBLISHED:
-        history = rows if isinstance(rows, LeaderboardHistory) else LeaderboardHistory(rows, source)
-        on_date = history.as_of(snapshot_date)
-        if on_date.empty:
-            raise OpengapError(
-                f"no {source.title} leaderboard was published on or before {snapshot_date} in the stored raw "
-                "files; choose a later --date, or backfill from the full split"
-            )
-        return on_date
+        return cut_each(source, rows, [snapshot_date], raw_date)[snapshot_date]
     assert isinstance(rows, pd.DataFrame)
     if kind == RECONSTRUCTED:  # a later file keeps only entries dated by the snapshot date, and says so per row
         if retrieved_in_time:

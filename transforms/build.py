@@ -91,7 +91,8 @@ def build_snapshots(
     for name, source in sources.items():
         rows = _frame(parsed[name])
         indexed[name] = rows if isinstance(rows, LeaderboardHistory) else as_of.index(source, rows)
-    built = {day: _link_and_tag(sources, indexed, day, raw_dates) for day in days}
+    cuts = {name: as_of.cut_each(s, indexed[name], days, raw_dates.get(name)) for name, s in sources.items()}
+    built = {day: _link_and_tag(sources, indexed, {n: cuts[n][day] for n in sources}, day, raw_dates) for day in days}
     tables = _to_arrow({day: one.frames for day, one in built.items()})
     for day, one in built.items():
         # The second half of a date's tables: what reads the first half (the claims) or every linked row.
@@ -124,10 +125,14 @@ def build_snapshots(
 
 
 def _link_and_tag(
-    sources: Mapping[str, Source], indexed: Mapping[str, Indexed], snapshot_date: dt.date, raw_dates: Mapping[str, str]
+    sources: Mapping[str, Source],
+    indexed: Mapping[str, Indexed],
+    on_date: Mapping[str, pd.DataFrame | None],
+    snapshot_date: dt.date,
+    raw_dates: Mapping[str, str],
 ) -> _Day:
-    """Steps 1 to 3 for one date, and the tables they give: the sources' own, the gap mart, derivatives, funding."""
-    on_date = {name: as_of.cut(s, indexed[name], snapshot_date, raw_dates.get(name)) for name, s in sources.items()}
+    """Steps 2 and 3 for one date (``on_date``: each source cut to it), and the tables they give: the sources'
+    own, the gap mart, derivatives, funding."""
 
     linker = Linker(resolver_for(on_date), on=snapshot_date)
     boards = {n: s for n, s in sources.items() if s.models is not None and s.models.leaderboard is not None}
