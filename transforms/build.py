@@ -83,8 +83,8 @@ def build_snapshots(
 ) -> dict[dt.date, dict[str, pa.Table]]:
     """The tables of each of ``days``, each exactly as ``build_snapshot`` of that date alone gives them (a test
     compares them byte for byte). Linking and weighing evidence are per date; the steps whose cost was per call,
-    not per row, run once for all the dates (a backfill builds dates in groups, flows/tasks.stage_dates): the
-    models dimension and the conversion of each table to Arrow."""
+    not per row, run once for all the dates (a backfill builds dates in groups, flows/tasks.stage_dates): a
+    history's as-of slices, the models dimension and the conversion of each table to Arrow."""
     raw_dates = raw_dates or {}
     sources = {name: s for name, s in registry.sources().items() if name in parsed}
     indexed: dict[str, Indexed] = {}
@@ -94,6 +94,8 @@ def build_snapshots(
     cuts = {name: as_of.cut_each(s, indexed[name], days, raw_dates.get(name)) for name, s in sources.items()}
     built = {day: _link_and_tag(sources, indexed, {n: cuts[n][day] for n in sources}, day, raw_dates) for day in days}
     tables = _to_arrow({day: one.frames for day, one in built.items()})
+    linked = {day: (one.tagged, one.linker.pools) for day, one in built.items() if one.tagged}
+    dimensions = build_dimensions(registry.sources(), linked) if linked else {}
     for day, one in built.items():
         # The second half of a date's tables: what reads the first half (the claims) or every linked row.
         one.frames = {}
@@ -108,17 +110,10 @@ def build_snapshots(
                 spec = open_adoption_table(by)  # measures of sources absent from this snapshot stay null
                 one.frames[spec.name] = (spec, adoption.reindex(columns=spec.schema.names))
         if one.tagged:
-            one.frames["models"] = (models_table(), None)  # built for every date at once, below
+            one.frames["models"] = (models_table(), dimensions[day])
             trail = audit_tables(one.linker, _ranks(sources, one.tagged))
             for spec in AUDIT_TABLES:
                 one.frames[spec.name] = (spec, trail[spec.name])
-    linked_days = {day: one for day, one in built.items() if one.tagged}
-    if linked_days:
-        dimensions = build_dimensions(
-            registry.sources(), {day: (one.tagged, one.linker.pools) for day, one in linked_days.items()}
-        )
-        for day, one in linked_days.items():
-            one.frames["models"] = (models_table(), dimensions[day])
     for day, more in _to_arrow({day: one.frames for day, one in built.items()}).items():
         tables[day].update(more)
     return tables
