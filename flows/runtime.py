@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 import shutil
@@ -91,6 +92,18 @@ def popen_dying_with_parent(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
     if _LIBC is not None:
         kwargs.setdefault("preexec_fn", _die_with_parent)
     return subprocess.Popen(*args, **kwargs)
+
+
+def give_back_memory() -> None:
+    """Return the memory a finished piece of work freed to the system: Arrow's pool and the C heap keep freed
+    pages for reuse otherwise, so each Dask worker held its largest build's or validation's peak for the rest of
+    the run, and the workers' peaks added up."""
+    import pyarrow as pa  # here, not at the top: the CLI imports this module before anything heavy
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def servers_die_with_their_run() -> None:

@@ -14,6 +14,7 @@ from expectations.validate import ValidationReport
 from extractors import registry
 from extractors.http import make_session
 from extractors.raw_store import RawStore, utc_now_iso
+from flows.runtime import give_back_memory
 from flows.snapshot import (
     RawInput,
     SnapshotOutcome,
@@ -166,6 +167,8 @@ def stage_dates(
         results = stage_snapshots(inputs, dates, data_dir, mode, force=force)
     except Exception as exc:  # the inputs themselves failed (unreadable raw): every date fails alike
         results = dict.fromkeys(dates, exc)
+    finally:
+        give_back_memory()
     staged: list[StagedSnapshot | SnapshotOutcome] = []
     for day, result in results.items():
         if isinstance(result, Exception):
@@ -179,12 +182,15 @@ def stage_dates(
 def validate_together(staged: list[StagedSnapshot], data_dir: str, label: str) -> dict[str, ValidationReport]:
     """Validate the staged dates' tables with one Great Expectations run per table (expectations/batched.py)."""
     layout = Layout(data_dir)
-    return validate_dates(
-        {
-            s.snapshot_date: {
-                name: StagedTable(info["rows"], partial(read_staged_table, layout, s.run_id, info))
-                for name, info in s.manifest["tables"].items()
+    try:
+        return validate_dates(
+            {
+                s.snapshot_date: {
+                    name: StagedTable(info["rows"], partial(read_staged_table, layout, s.run_id, info))
+                    for name, info in s.manifest["tables"].items()
+                }
+                for s in staged
             }
-            for s in staged
-        }
-    )
+        )
+    finally:
+        give_back_memory()
