@@ -114,7 +114,6 @@ class _DocsCheckpoints:
                 gx.Checkpoint(
                     name=f"{name}_checkpoint",
                     validation_definitions=[definition],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["snapshot"])],
                     result_format={"result_format": "BASIC"},
                 )
             )
@@ -122,6 +121,11 @@ class _DocsCheckpoints:
     def run(self, name: str, frame: pd.DataFrame) -> list:
         result = self.checkpoints[name].run(batch_parameters={"dataframe": frame})
         return [r for run in result.run_results.values() for r in run.results]
+
+    def build_docs(self) -> None:
+        """The site, once every table is validated: an UpdateDataDocsAction per checkpoint rebuilt the whole site
+        after each table, two thirds of a snapshot's validation time."""
+        self.ctx.build_data_docs(site_names=["snapshot"])
 
 
 class Runner:
@@ -220,6 +224,8 @@ def validate_tables(
             (report.blocking if failure.severity == BLOCKING else report.warnings).append(failure)
         report.tables[name] = {"evaluated": len(suites[name]["expectations"]), "failed": len(failures)}
     report.success = not report.blocking
+    if with_docs is not None:
+        with_docs.build_docs()
     if docs_dir is not None and (docs_dir / "index.html").is_file():
         report.docs_index = str(docs_dir / "index.html")
     return report
