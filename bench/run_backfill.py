@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -91,6 +92,13 @@ def _our_gap_rows(data: Path) -> dict[tuple, tuple]:
     return {r[:2]: r for r in rows}
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and of its children that have exited (the temporary Prefect
+    server, Dask's workers): steadier than wall time on a machine whose speed moves by the hour."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_200_000)
@@ -126,6 +134,7 @@ def main() -> None:
     from flows.backfill import backfill
     from flows.runners import make_task_runner
 
+    cpu_before = _cpu_seconds()
     with prefect_test_harness(server_startup_timeout=120), PeakMemory() as memory:
         started = time.perf_counter()
         report = backfill.with_options(task_runner=make_task_runner(args.task_runner, args.workers))(
@@ -138,6 +147,7 @@ def main() -> None:
             data_dir=str(data),
         )
         ours = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before  # after the harness: its server process has exited and been waited for
     published_rows = sum(
         json.loads(p.read_text())["tables"]["leaderboard_scores"]["rows"] for p in (data / "manifests").glob("*.json")
     )
@@ -156,6 +166,7 @@ def main() -> None:
         "failed": len(report.failed),
         "leaderboard_rows_published": published_rows,
         "wall_s": round(ours, 1),
+        "cpu_s_all_processes": round(cpu, 1),
         "peak_rss_mb_all_processes": round(memory.peak_mb),
         "peak_pss_mb_all_processes": round(memory.peak_pss_mb),
         "peak_pss_at": memory.peak_pss_at,
