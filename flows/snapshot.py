@@ -281,9 +281,10 @@ def _built(
     days = [dt.date.fromisoformat(d) for d in snapshot_dates]
     try:
         return {d.isoformat(): tables for d, tables in build_snapshots(parsed, days, raw_dates).items()}
-    except Exception:
+    except Exception as exc:
         if len(days) == 1:
             raise
+        log.info("%s..%s: building the dates together failed (%s); building each alone", days[0], days[-1], exc)
     built: dict[str, dict[str, pa.Table] | Exception] = {}
     for day in days:
         try:
