@@ -73,8 +73,9 @@ class LeaderboardHistory:
         decode's cost is mostly per call), then each date's frame is its slice."""
         positions = [self._positions(day) for day in days]
         rows = self._plain(self.table.take(np.concatenate(positions)))
-        ends = np.cumsum([len(p) for p in positions])
-        starts = ends - [len(p) for p in positions]
+        sizes = [len(p) for p in positions]
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
         return {day: rows.iloc[a:b].reset_index(drop=True) for day, a, b in zip(days, starts, ends, strict=True)}
 
     def _positions(self, snapshot_date: dt.date) -> np.ndarray:
@@ -126,30 +127,27 @@ def index(source: Source, rows: pd.DataFrame | pa.Table) -> Indexed:
 def cut_each(
     source: Source, rows: Indexed, days: list[dt.date], raw_date: str | None
 ) -> dict[dt.date, pd.DataFrame | None]:
-    """``cut`` for each of ``days``; a board history's dates are cut in one pass (``as_of_each``)."""
+    """What ``source`` may contribute to the snapshot of each of ``days`` when its raw files were retrieved on
+    ``raw_date`` (None: unknown, taken as retrieved in time); None leaves the source out of that snapshot. A board
+    history's dates are cut in one pass (``as_of_each``)."""
     if source.as_of.kind != PUBLISHED:
-        return {day: cut(source, rows, day, raw_date) for day in days}
+        assert isinstance(rows, pd.DataFrame)
+        return {day: _cut_rows(source, rows, day, raw_date) for day in days}
     history = rows if isinstance(rows, LeaderboardHistory) else LeaderboardHistory(rows, source)
-    return {day: _published_by(source, on_date, day) for day, on_date in history.as_of_each(days).items()}
+    cuts = history.as_of_each(days)
+    for day, on_date in cuts.items():
+        if on_date.empty:
+            raise OpengapError(
+                f"no {source.title} leaderboard was published on or before {day} in the stored raw "
+                "files; choose a later --date, or backfill from the full split"
+            )
+    return cuts
 
 
-def _published_by(source: Source, on_date: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
-    if on_date.empty:
-        raise OpengapError(
-            f"no {source.title} leaderboard was published on or before {snapshot_date} in the stored raw "
-            "files; choose a later --date, or backfill from the full split"
-        )
-    return on_date
-
-
-def cut(source: Source, rows: Indexed, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame | None:
-    """What ``source`` may contribute to the snapshot of ``snapshot_date`` when its raw files were retrieved on
-    ``raw_date`` (None: unknown, taken as retrieved in time). None leaves the source out of the snapshot."""
+def _cut_rows(source: Source, rows: pd.DataFrame, snapshot_date: dt.date, raw_date: str | None) -> pd.DataFrame | None:
+    """A list source (not a board history) cut to one date, by its as-of kind."""
     kind, column = source.as_of.kind, source.as_of.date_column
     retrieved_in_time = raw_date is None or raw_date <= snapshot_date.isoformat()
-    if kind == PUBLISHED:
-        return cut_each(source, rows, [snapshot_date], raw_date)[snapshot_date]
-    assert isinstance(rows, pd.DataFrame)
     if kind == RECONSTRUCTED:  # a later file keeps only entries dated by the snapshot date, and says so per row
         if retrieved_in_time:
             return rows.assign(as_of_method=AS_RETRIEVED)
