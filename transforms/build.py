@@ -96,11 +96,11 @@ def build_snapshots(
     tables = _to_arrow({day: one.frames for day, one in built.items()})
     linked = {day: (one.tagged, one.linker.pools) for day, one in built.items() if one.tagged}
     dimensions = build_dimensions(registry.sources(), linked) if linked else {}
+    on_claim_date = partial(_tables_on_claim_date, parsed, dict(raw_dates))
     for day, one in built.items():
         # The second half of a date's tables: what reads the first half (the claims) or every linked row.
         one.frames = {}
         if check_claims:
-            on_claim_date = partial(_tables_on_claim_date, parsed, dict(raw_dates))
             checked = claims_check(tables[day], day, on_claim_date)
             if not checked.empty:
                 one.frames[CLAIMS_CHECK.name] = (CLAIMS_CHECK, checked)

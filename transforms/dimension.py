@@ -130,14 +130,14 @@ def build_dimensions(
     codes = members["_day"].to_numpy() * (int(keys.max(initial=0)) + 1) + keys  # one code per date and key
     first = _winners(members, codes, "model_name")  # a model's row: a source gave it a display name
     models = members.iloc[first][["_day", "canonical_key", "model_name", *PROVENANCE]].reset_index(drop=True)
-    row_of = pd.Series(np.arange(len(first)), index=codes[first])
+    row_of = np.full(int(codes.max(initial=0)) + 1, -1)  # a model's row in ``models``, -1: no display name
+    row_of[codes[first]] = np.arange(len(first))
     for attribute in attributes[1:]:
         winners = _winners(members, codes, attribute)
-        rows = row_of.reindex(codes[winners]).to_numpy()
-        known = ~np.isnan(rows)
+        rows = row_of[codes[winners]]
         # object dtype: a column no source filled must stay null, not become a float NaN column (date32 rejects it)
         values = np.full(len(models), None, dtype=object)
-        values[rows[known].astype(int)] = members[attribute].to_numpy(dtype=object)[winners][known]
+        values[rows[rows >= 0]] = members[attribute].to_numpy(dtype=object)[winners][rows >= 0]
         models[attribute] = values
     for rank in ranks:
         models[rank] = members.groupby(codes)[rank].min().reindex(codes[first]).array
