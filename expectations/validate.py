@@ -133,7 +133,7 @@ class Runner:
     definition per suite content, built once: building them costs more than running them. Runs without Data
     Docs use it (backfills, the dates validated together of expectations/batched.py): GX's ``Batch.validate``,
     not a checkpoint, since a checkpoint's run also checks that its definitions are saved and stores every
-    result, a fifth of a stacked run's cost for nothing these runs read."""
+    result, about 13% of a stacked run's cost for nothing these runs read."""
 
     MAX_SUITES = 500  # a long-lived process (`opengap serve`) starts afresh past this many suite versions
 
